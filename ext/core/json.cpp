@@ -1,0 +1,140 @@
+#include "core/json.hpp"
+
+#include <rapidjson/document.h>
+
+namespace gvx {
+namespace {
+
+void key(JsonWriter& w, std::string_view k) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+void str(JsonWriter& w, std::string_view v) {
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void opt_str(JsonWriter& w, std::string_view k, const std::optional<std::string>& v) {
+    key(w, k);
+    if (v) str(w, *v);
+    else w.Null();
+}
+void opt_int(JsonWriter& w, std::string_view k, const std::optional<std::int64_t>& v) {
+    key(w, k);
+    if (v) w.Int64(*v);
+    else w.Null();
+}
+
+}  // namespace
+
+std::optional<std::string> decode_metadata(std::string_view stored) {
+    rapidjson::Document doc;
+    doc.Parse(stored.data(), stored.size());
+    if (doc.HasParseError()) return std::nullopt;
+    if (doc.IsString()) {  // better-auth 1.4 stores JSON.stringify(JSON.stringify(obj))
+        rapidjson::Document inner;
+        inner.Parse(doc.GetString(), doc.GetStringLength());
+        if (inner.HasParseError()) return std::nullopt;
+        doc.Swap(inner);
+    }
+    if (doc.IsNull()) return std::nullopt;
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    doc.Accept(w);
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+void write_token(JsonWriter& w, const TokenRecord& t) {
+    w.StartObject();
+    key(w, "id");
+    str(w, t.id);
+    opt_str(w, "name", t.name);
+    opt_str(w, "start", t.start);
+    opt_str(w, "prefix", t.prefix);
+    key(w, "userId");
+    str(w, t.user_id);
+    key(w, "enabled");
+    w.Bool(t.enabled);
+    key(w, "createdAt");
+    w.Int64(t.created_at);
+    key(w, "updatedAt");
+    w.Int64(t.updated_at);
+    opt_int(w, "expiresAt", t.expires_at);
+    opt_int(w, "lastRequest", t.last_request);
+    key(w, "requestCount");
+    w.Int64(t.request_count);
+    key(w, "metadata");
+    const auto meta = t.metadata ? decode_metadata(*t.metadata) : std::nullopt;
+    if (meta) w.RawValue(meta->data(), meta->size(), rapidjson::kObjectType);
+    else w.Null();
+    if (t.rate_limit_enabled) {
+        key(w, "rateLimitEnabled");
+        w.Bool(*t.rate_limit_enabled);
+    }
+    if (t.rate_limit_time_window) opt_int(w, "rateLimitTimeWindow", t.rate_limit_time_window);
+    if (t.rate_limit_max) opt_int(w, "rateLimitMax", t.rate_limit_max);
+    if (t.remaining) opt_int(w, "remaining", t.remaining);
+    w.EndObject();
+}
+
+std::string token_json(const TokenRecord& t, std::optional<std::string_view> key_to_reveal) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    if (!key_to_reveal) {
+        write_token(w, t);
+        return {buf.GetString(), buf.GetSize()};
+    }
+    // The create response: the token object plus "key", written in one pass.
+    write_token(w, t);
+    std::string out(buf.GetString(), buf.GetSize());
+    out.pop_back();  // '}'
+    out.append(",\"key\":\"").append(*key_to_reveal).append("\"}");  // token is [A-Za-z0-9_-]
+    return out;
+}
+
+std::string tokens_json(std::span<const TokenRecord> tokens) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartArray();
+    for (const auto& t : tokens) write_token(w, t);
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+void write_activity(JsonWriter& w, const ActivityRecord& a) {
+    w.StartObject();
+    key(w, "id");
+    w.Int64(a.id);
+    key(w, "at");
+    w.Int64(a.at);
+    opt_str(w, "keyId", a.key_id);
+    key(w, "start");
+    str(w, a.key_start);
+    key(w, "outcome");
+    str(w, a.outcome);
+    key(w, "ip");
+    str(w, a.ip);
+    key(w, "userAgent");
+    str(w, a.user_agent);
+    w.EndObject();
+}
+
+std::string activity_json(std::span<const ActivityRecord> entries) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartArray();
+    for (const auto& a : entries) write_activity(w, a);
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+std::string error_json(std::string_view code, std::string_view message) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    key(w, "code");
+    str(w, code);
+    key(w, "message");
+    str(w, message);
+    w.EndObject();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace gvx

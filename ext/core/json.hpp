@@ -1,0 +1,35 @@
+// JSON shapes shared by the SQL functions and the HTTP API (RapidJSON writers).
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/record.hpp"
+
+namespace gvx {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// The token object of SPEC §5: id, name, start, prefix, userId, enabled, createdAt, updatedAt,
+// expiresAt, lastRequest, requestCount, metadata, and the rate-limit and usage fields when set.
+void write_token(JsonWriter& w, const TokenRecord& t);
+// The same object as text; with key_to_reveal, the create response (token object + "key").
+std::string token_json(const TokenRecord& t, std::optional<std::string_view> key_to_reveal = {});
+std::string tokens_json(std::span<const TokenRecord> tokens);
+
+void write_activity(JsonWriter& w, const ActivityRecord& a);
+std::string activity_json(std::span<const ActivityRecord> entries);
+
+// {"code": code, "message": message}
+std::string error_json(std::string_view code, std::string_view message);
+
+// Metadata as stored by gvx (JSON) or by better-auth 1.4 (JSON of a JSON string): the decoded
+// value as compact JSON text, or nullopt for none ('null', empty, malformed).
+std::optional<std::string> decode_metadata(std::string_view stored);
+
+}  // namespace gvx
