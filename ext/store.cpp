@@ -169,6 +169,7 @@ std::string_view outcome_code(Outcome o) {
         case Outcome::disabled: return "KEY_DISABLED";
         case Outcome::usage_exceeded: return "USAGE_EXCEEDED";
         case Outcome::rate_limited: return "RATE_LIMITED";
+        case Outcome::user_mismatch: return "USER_MISMATCH";
     }
     return "INVALID_API_KEY";
 }
@@ -181,6 +182,7 @@ std::string_view outcome_message(Outcome o) {
         case Outcome::disabled: return "token is disabled";
         case Outcome::usage_exceeded: return "token has no remaining uses";
         case Outcome::rate_limited: return "rate limit exceeded";
+        case Outcome::user_mismatch: return "the user name does not match the token's owner";
     }
     return "invalid token";
 }
@@ -210,6 +212,9 @@ Store::~Store() { release_statements(); }
 
 void Store::release_statements() noexcept {
     cache_.clear();
+    session_stmt_.reset();
+    username_stmt_.reset();
+    username_checked_ = false;
     prepared_ = false;
     if (side_) side_.reset();
 }
@@ -495,6 +500,11 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         }
         if (remaining && *remaining <= 0) v.outcome = Outcome::usage_exceeded;
     }
+    if (v.outcome == Outcome::ok && !client.claimed_user.empty()) {
+        auto named = names_user(v.record->user_id, client.claimed_user);
+        if (!named) return std::move(named).error();
+        if (!*named) v.outcome = Outcome::user_mismatch;
+    }
 
     if (v.outcome == Outcome::ok) {
         auto cfg = config();
@@ -704,6 +714,52 @@ Result<PurgeReport> Store::purge_preview(std::int64_t now) {
     if (!all) return std::move(all).error();
     const std::int64_t excess = std::max<std::int64_t>(0, *all - *old - cfg->activity_max_rows);
     return PurgeReport{.tokens = *tokens, .activity = *old + excess};
+}
+
+Result<std::optional<std::string>> Store::session_user(std::string_view session_token,
+                                                       std::int64_t now) {
+    if (!session_stmt_) {
+        // Sessions written through Kysely may hold ISO-8601 text instead of milliseconds;
+        // compare both as milliseconds, never text against a number.
+        sqlite3_stmt* raw = nullptr;
+        const int rc = sqlite3_prepare_v3(
+            db_,
+            "SELECT user_id FROM session WHERE token = ?1 AND (CASE WHEN typeof(expires_at) IN "
+            "('integer', 'real') THEN expires_at ELSE CAST(strftime('%s', expires_at) AS "
+            "INTEGER) * 1000 END) > ?2",
+            -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+        session_stmt_.reset(raw);
+        if (rc != SQLITE_OK) {
+            session_stmt_.reset();
+            return Error{Errc::db, "no better-auth session table in this database", rc};
+        }
+    }
+    Query q(session_stmt_.get());
+    q.bind(1, session_token).bind(2, now);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<std::string>(q.text(0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    return db_error(db_, rc);
+}
+
+Result<bool> Store::names_user(std::string_view user_id, std::string_view name) {
+    if (name == user_id) return true;
+    if (!username_checked_) {
+        username_checked_ = true;
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v3(db_, "SELECT 1 FROM \"user\" WHERE id = ?1 AND username = ?2", -1,
+                               SQLITE_PREPARE_PERSISTENT, &raw, nullptr) == SQLITE_OK)
+            username_stmt_.reset(raw);
+        else
+            sqlite3_finalize(raw);  // no user table or no username column: ids only
+    }
+    if (!username_stmt_) return false;
+    Query q(username_stmt_.get());
+    q.bind(1, user_id).bind(2, name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return db_error(db_, rc);
 }
 
 }  // namespace gvx

@@ -47,13 +47,24 @@ struct CreatedToken {
 };
 
 // Outcomes use better-auth's error codes, so gvx_check() reads like better-auth's verify.
-enum class Outcome { ok, invalid_key, expired, disabled, usage_exceeded, rate_limited };
+enum class Outcome {
+    ok,
+    invalid_key,
+    expired,
+    disabled,
+    usage_exceeded,
+    rate_limited,
+    user_mismatch,  // a valid token presented with a username that is not its owner's
+};
 std::string_view outcome_code(Outcome o);
 std::string_view outcome_message(Outcome o);
 
 struct ClientInfo {
     std::string_view ip;
     std::string_view user_agent;
+    // When set, the token only verifies if this names its owner (Store::names_user): for web
+    // servers that take the user name from what the client typed.
+    std::string_view claimed_user;
 };
 
 struct Verification {
@@ -108,6 +119,13 @@ class Store {
     // Counts what purge would remove, without removing it.
     Result<PurgeReport> purge_preview(std::int64_t now);
 
+    // better-auth sessions: the user_id of the unexpired session with this token, if any.
+    Result<std::optional<std::string>> session_user(std::string_view session_token,
+                                                    std::int64_t now);
+    // Whether `name` names this user: it is the user_id, or user.username where better-auth's
+    // user table has that column.
+    Result<bool> names_user(std::string_view user_id, std::string_view name);
+
     // Finalizes cached statements (before the borrowed connection closes).
     void release_statements() noexcept;
 
@@ -134,6 +152,10 @@ class Store {
     bool prepared_ = false;
     bool wal_pending_ = true;
     std::vector<StmtPtr> cache_;
+    // Statements over better-auth's own tables, which may not exist: prepared on first use.
+    StmtPtr session_stmt_;
+    StmtPtr username_stmt_;
+    bool username_checked_ = false;
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

@@ -1,0 +1,260 @@
+#include "api.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <variant>
+
+#include "caller.hpp"
+#include "core/json.hpp"
+
+namespace gvx::fcgi {
+namespace {
+
+constexpr std::int64_t kActivityLimit = 100;
+constexpr std::int64_t kMaxActivityLimit = 1000;
+
+Response invalid_field(std::string_view message) {
+    return json_error(400, "INVALID_PARAMETER", message);
+}
+
+// A parsed JSON object body, or the 4xx explaining why there is none.
+std::variant<rapidjson::Document, Response> json_body(const Request& req) {
+    std::string_view type = req.content_type;
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    if (type != "application/json")
+        return json_error(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+    if (!req.content_length)
+        return json_error(411, "LENGTH_REQUIRED", "a Content-Length header is required");
+    const auto length = parse_length(*req.content_length);
+    if (!length) return json_error(400, "INVALID_CONTENT_LENGTH", "Content-Length is malformed");
+    if (*length > kMaxBody)
+        return json_error(413, "PAYLOAD_TOO_LARGE", "the body must be at most 65536 bytes");
+    if (!req.body_read || req.body.size() != *length)
+        return json_error(400, "TRUNCATED_BODY", "the body is shorter than its Content-Length");
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
+    if (doc.HasParseError())
+        return json_error(400, "INVALID_JSON",
+                          std::string("the body is not valid JSON: ") +
+                              rapidjson::GetParseError_En(doc.GetParseError()));
+    if (!doc.IsObject()) return json_error(400, "INVALID_JSON", "the body must be a JSON object");
+    return doc;
+}
+
+// A field of the body: absent, null, or present with the right type. Wrong types are errors
+// that name the field.
+template <class T>
+struct Field {
+    bool present = false;  // present and not null
+    T value{};
+    std::optional<Response> error;
+};
+
+Field<std::string_view> string_field(const rapidjson::Value& obj, const char* name) {
+    Field<std::string_view> f;
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return f;
+    if (!it->value.IsString()) {
+        f.error = invalid_field(std::string(name) + " must be a string");
+        return f;
+    }
+    f.present = true;
+    f.value = {it->value.GetString(), it->value.GetStringLength()};
+    return f;
+}
+
+Field<std::int64_t> integer_field(const rapidjson::Value& obj, const char* name) {
+    Field<std::int64_t> f;
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return f;
+    if (!it->value.IsInt64()) {
+        f.error = invalid_field(std::string(name) + " must be an integer");
+        return f;
+    }
+    f.present = true;
+    f.value = it->value.GetInt64();
+    return f;
+}
+
+Field<bool> bool_field(const rapidjson::Value& obj, const char* name) {
+    Field<bool> f;
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return f;
+    if (!it->value.IsBool()) {
+        f.error = invalid_field(std::string(name) + " must be true or false");
+        return f;
+    }
+    f.present = true;
+    f.value = it->value.GetBool();
+    return f;
+}
+
+bool has_member(const rapidjson::Value& obj, const char* name) {
+    return obj.FindMember(name) != obj.MemberEnd();
+}
+
+Response create(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    const auto name = string_field(body, "name");
+    if (name.error) return *name.error;
+    if (!name.present) return invalid_field("name is required");
+    const auto prefix = string_field(body, "prefix");
+    if (prefix.error) return *prefix.error;
+    const auto expires_at = integer_field(body, "expiresAt");
+    if (expires_at.error) return *expires_at.error;
+    const auto expires_in = integer_field(body, "expiresIn");
+    if (expires_in.error) return *expires_in.error;
+    if (expires_at.present && expires_in.present)
+        return invalid_field("give expiresAt or expiresIn, not both");
+
+    NewToken t{.user_id = caller.user_id, .name = name.value};
+    if (prefix.present) t.prefix = prefix.value;
+    if (expires_at.present) t.expires_at = expires_at.value;
+    if (expires_in.present) {
+        // better-auth's expiresIn is in seconds; bound it so the sum cannot overflow.
+        if (expires_in.value <= 0 || expires_in.value > 100LL * 365 * 86400)
+            return invalid_field("expiresIn must be a positive number of seconds (at most 100 years)");
+        t.expires_at = ctx.now + expires_in.value * 1000;
+    }
+    if (auto it = body.FindMember("metadata"); it != body.MemberEnd() && !it->value.IsNull()) {
+        if (!it->value.IsObject()) return invalid_field("metadata must be an object");
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        it->value.Accept(w);
+        t.metadata = std::string(buf.GetString(), buf.GetSize());
+    }
+    auto created = ctx.store.create(t, ctx.now);
+    if (!created) return store_error(created.error());
+    Response r = json_ok(token_json(created->record, created->key.view()));
+    return r;
+}
+
+Response remove(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    const auto id = string_field(body, "keyId");
+    if (id.error) return *id.error;
+    if (!id.present) return invalid_field("keyId is required");
+    auto deleted = ctx.store.revoke(id.value, std::string_view(caller.user_id));
+    if (!deleted) return store_error(deleted.error());
+    if (!*deleted) return json_error(404, "NOT_FOUND", "no such token");
+    return json_ok(R"({"success":true})");
+}
+
+Response update(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    const auto id = string_field(body, "keyId");
+    if (id.error) return *id.error;
+    if (!id.present) return invalid_field("keyId is required");
+    const auto name = string_field(body, "name");
+    if (name.error) return *name.error;
+    const auto enabled = bool_field(body, "enabled");
+    if (enabled.error) return *enabled.error;
+    const auto expires_at = integer_field(body, "expiresAt");
+    if (expires_at.error) return *expires_at.error;
+    TokenChanges c;
+    if (name.present) c.name = name.value;
+    if (enabled.present) c.enabled = enabled.value;
+    if (has_member(body, "expiresAt")) {  // null: never expires
+        c.set_expires_at = true;
+        if (expires_at.present) c.expires_at = expires_at.value;
+    }
+    auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
+    if (!updated) return store_error(updated.error());
+    if (!*updated) return json_error(404, "NOT_FOUND", "no such token");
+    return json_ok(token_json(**updated));
+}
+
+std::variant<std::string, Response> id_param(const Request& req) {
+    auto id = query_param(req.query, "id");
+    if (!id || id->empty()) return invalid_field("the query parameter id is required");
+    if (id->size() > 255) return invalid_field("id is too long");
+    return *id;
+}
+
+Response get(const Caller& caller, const Request& req, Context& ctx) {
+    auto id = id_param(req);
+    if (auto* err = std::get_if<Response>(&id)) return *err;
+    auto token = ctx.store.get(std::get<std::string>(id), caller.user_id);
+    if (!token) return store_error(token.error());
+    if (!*token) return json_error(404, "NOT_FOUND", "no such token");
+    return json_ok(token_json(**token));
+}
+
+Response activity(const Caller& caller, const Request& req, Context& ctx) {
+    auto id = id_param(req);
+    if (auto* err = std::get_if<Response>(&id)) return *err;
+    std::int64_t limit = kActivityLimit;
+    if (auto l = query_param(req.query, "limit")) {
+        const auto n = parse_length(*l);
+        if (!n || *n < 1 || *n > static_cast<std::size_t>(kMaxActivityLimit))
+            return invalid_field("limit must be a number from 1 to 1000");
+        limit = static_cast<std::int64_t>(*n);
+    }
+    auto entries = ctx.store.activity(std::get<std::string>(id), caller.user_id, limit);
+    if (!entries) return store_error(entries.error());
+    return json_ok(activity_json(*entries));
+}
+
+struct Route {
+    std::string_view name;
+    std::string_view method;
+};
+constexpr Route kRoutes[] = {{"create", "POST"}, {"list", "GET"},   {"delete", "POST"},
+                             {"get", "GET"},     {"update", "POST"}, {"activity", "GET"}};
+
+}  // namespace
+
+Response store_error(const Error& e) {
+    switch (e.code) {
+        case Errc::invalid_argument: return invalid_field(e.message);
+        case Errc::not_found: return json_error(404, "NOT_FOUND", "no such token");
+        case Errc::busy: {
+            Response r = json_error(503, "SERVICE_UNAVAILABLE", "the database is busy; retry");
+            r.header("Retry-After", "1");
+            return r;
+        }
+        case Errc::db:
+        case Errc::crypto: break;
+    }
+    return json_error(500, "INTERNAL_SERVER_ERROR", "internal error");
+}
+
+Response handle_api(const Request& req, Context& ctx) {
+    const std::string& base = ctx.options.api_base;
+    if (req.path.size() <= base.size() + 1 || req.path.compare(0, base.size(), base) != 0 ||
+        req.path[base.size()] != '/')
+        return json_error(404, "NOT_FOUND", "no such endpoint");
+    const std::string_view endpoint = std::string_view(req.path).substr(base.size() + 1);
+    const Route* route = nullptr;
+    for (const Route& r : kRoutes) {
+        if (r.name == endpoint) route = &r;
+    }
+    if (!route) return json_error(404, "NOT_FOUND", "no such endpoint");
+    if (req.method != route->method) {
+        Response r = json_error(405, "METHOD_NOT_ALLOWED",
+                                std::string("use ") + std::string(route->method));
+        r.header("Allow", std::string(route->method));
+        return r;
+    }
+
+    auto who = identify_caller(req, ctx);
+    if (auto* err = std::get_if<Response>(&who)) return *err;
+    const Caller& caller = std::get<Caller>(who);
+
+    if (route->method == "GET") {
+        if (endpoint == "list") {
+            auto tokens = ctx.store.list(caller.user_id);
+            if (!tokens) return store_error(tokens.error());
+            return json_ok(tokens_json(*tokens));
+        }
+        if (endpoint == "get") return get(caller, req, ctx);
+        return activity(caller, req, ctx);
+    }
+    auto body = json_body(req);
+    if (auto* err = std::get_if<Response>(&body)) return *err;
+    const auto& doc = std::get<rapidjson::Document>(body);
+    if (endpoint == "create") return create(caller, doc, ctx);
+    if (endpoint == "delete") return remove(caller, doc, ctx);
+    return update(caller, doc, ctx);
+}
+
+}  // namespace gvx::fcgi

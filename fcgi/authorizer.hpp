@@ -1,0 +1,17 @@
+// Git over HTTPS: the FastCGI authorizer (lighttpd "mode" => "authorizer", Apache
+// mod_authnz_fcgi) and the same check as a responder for nginx auth_request (SPEC §6).
+//
+// The token comes from HTTP Basic: the password, or the username with an empty or
+// "x-oauth-basic" password. Valid: 200, with the owner handed back to the server as
+// Variable-REMOTE_USER (lighttpd, Apache) and X-Gvx-User (nginx). Anything else: 401 with
+// WWW-Authenticate; rate limited: 429 with Retry-After.
+#pragma once
+
+#include "context.hpp"
+#include "request.hpp"
+
+namespace gvx::fcgi {
+
+Response authorize(const Request& req, Context& ctx);
+
+}  // namespace gvx::fcgi

@@ -1,0 +1,157 @@
+// gvx-fcgi: the FastCGI program. One SQLite connection per process; requests are handled one
+// at a time (run several processes for concurrency, as web servers spawn them).
+#include <fcgiapp.h>
+#include <signal.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "api.hpp"
+#include "authorizer.hpp"
+#include "context.hpp"
+#include "options.hpp"
+#include "request.hpp"
+
+namespace gvx::fcgi {
+namespace {
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string param(FCGX_ParamArray envp, const char* name) {
+    const char* v = FCGX_GetParam(name, envp);
+    return v ? std::string(v) : std::string();
+}
+
+// The FastCGI parameters, read once; the body read only when it has a sane length.
+Request read_request(FCGX_Request& fr) {
+    Request r;
+    FCGX_ParamArray env = fr.envp;
+    r.role = param(env, "FCGI_ROLE");
+    r.apache_role = param(env, "FCGI_APACHE_ROLE");
+    r.mode = param(env, "GVX_MODE");
+    r.method = param(env, "REQUEST_METHOD");
+    std::string uri = param(env, "REQUEST_URI");
+    if (uri.empty()) uri = param(env, "SCRIPT_NAME") + param(env, "PATH_INFO");
+    const std::size_t q = uri.find('?');
+    r.path = uri.substr(0, q);
+    r.query = q == std::string::npos ? param(env, "QUERY_STRING") : uri.substr(q + 1);
+    r.content_type = param(env, "CONTENT_TYPE");
+    if (const char* cl = FCGX_GetParam("CONTENT_LENGTH", env)) r.content_length = cl;
+    r.authorization = param(env, "HTTP_AUTHORIZATION");
+    if (r.authorization.empty()) r.authorization = param(env, "REDIRECT_HTTP_AUTHORIZATION");
+    r.cookie = param(env, "HTTP_COOKIE");
+    r.origin = param(env, "HTTP_ORIGIN");
+    r.referer = param(env, "HTTP_REFERER");
+    r.remote_user = param(env, "REMOTE_USER");
+    r.remote_passwd = param(env, "REMOTE_PASSWD");
+    r.remote_addr = param(env, "REMOTE_ADDR");
+    r.user_agent = param(env, "HTTP_USER_AGENT");
+    r.api_key_header = param(env, "HTTP_X_API_KEY");
+
+    // Never read without a length, and never more than the cap (the handler answers 411/413).
+    if (r.content_length) {
+        if (auto n = parse_length(*r.content_length); n && *n <= kMaxBody) {
+            r.body.resize(*n);
+            const int got = *n ? FCGX_GetStr(r.body.data(), static_cast<int>(*n), fr.in) : 0;
+            r.body.resize(static_cast<std::size_t>(got < 0 ? 0 : got));
+            r.body_read = true;
+        }
+    }
+    return r;
+}
+
+Response dispatch(const Request& req, Context& ctx) {
+    if (req.role == "AUTHORIZER" || req.mode == "authorize") return authorize(req, ctx);
+    return handle_api(req, ctx);
+}
+
+void write_response(FCGX_Request& fr, Response& r) {
+    const std::string head = serialize_head(r);
+    FCGX_PutStr(head.data(), static_cast<int>(head.size()), fr.out);
+    FCGX_PutStr(r.body.data(), static_cast<int>(r.body.size()), fr.out);
+    sodium_memzero(r.body.data(), r.body.size());  // a create response holds the token
+}
+
+extern "C" void on_shutdown_signal(int) { FCGX_ShutdownPending(); }
+
+// sigaction without SA_RESTART, so a pending accept() returns and the loop can end.
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_shutdown_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int run(int argc, char** argv) {
+    auto options = parse_options(argc, argv);
+    if (!options) {
+        std::fprintf(stderr, "gvx-fcgi: %s\n", options.error().message.c_str());
+        return 2;
+    }
+    if (options->help) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        std::fputs("gvx-fcgi: libsodium failed to start\n", stderr);
+        return 1;
+    }
+    SecretString secret;
+    if (!options->session_secret_file.empty()) {
+        auto s = read_secret_file(options->session_secret_file);
+        if (!s) {
+            std::fprintf(stderr, "gvx-fcgi: %s\n", s.error().message.c_str());
+            return 2;
+        }
+        secret = std::move(*s);
+    }
+    auto store = Store::open(options->db_path);
+    if (!store) {
+        std::fprintf(stderr, "gvx-fcgi: %s: %s\n", options->db_path.c_str(),
+                     store.error().message.c_str());
+        return 1;
+    }
+    if (FCGX_Init() != 0) {
+        std::fputs("gvx-fcgi: FastCGI failed to start\n", stderr);
+        return 1;
+    }
+    int fd = 0;
+    if (!options->listen.empty()) {
+        fd = FCGX_OpenSocket(options->listen.c_str(), options->backlog);
+        if (fd < 0) {
+            std::fprintf(stderr, "gvx-fcgi: cannot listen on %s\n", options->listen.c_str());
+            return 1;
+        }
+    }
+    install_signal_handlers();
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, fd, 0);
+    while (FCGX_Accept_r(&fr) >= 0) {
+        Context ctx{**store, *options, secret.view(), now_ms()};
+        Request req = read_request(fr);
+        Response res = dispatch(req, ctx);
+        if (res.status >= 500) {
+            std::fprintf(stderr, "gvx-fcgi: %d for %s %s\n", res.status, req.method.c_str(),
+                         req.path.c_str());
+        }
+        write_response(fr, res);
+        sodium_memzero(req.body.data(), req.body.size());
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    return 0;
+}
+
+}  // namespace
+}  // namespace gvx::fcgi
+
+int main(int argc, char** argv) { return gvx::fcgi::run(argc, argv); }

@@ -1,0 +1,99 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+
+namespace gvx::fcgi {
+
+const char* const kUsage = R"(usage: gvx-fcgi --db PATH [options]
+
+Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over HTTPS.
+
+  --db PATH                   SQLite database (created and migrated on first use)
+  --listen HOST:PORT|PATH     listen on a TCP address or a Unix socket; without it, serve the
+                              FastCGI socket passed on file descriptor 0 (lighttpd, spawn-fcgi)
+  --trust-remote-user         take the API caller from REMOTE_USER, set by the web server's
+                              own authentication
+  --session-secret-file FILE  accept better-auth session cookies signed with this secret
+  --trusted-origin URL        an Origin allowed to make cookie-authenticated changes
+                              (repeatable), e.g. https://git.example.com
+  --realm NAME                the Basic realm in WWW-Authenticate (default: gvx)
+  --api-base PATH             where the API lives (default: /api/auth/api-key)
+  --strict-username           the authorizer refuses a Basic username that does not name the
+                              token's owner, also where the server does not take it as the
+                              user (Apache's authenticator mode always requires it)
+  --backlog N                 listen backlog (default: 128)
+  --help                      this text
+
+Requests: FCGI_ROLE=AUTHORIZER, or the FastCGI parameter GVX_MODE=authorize (nginx
+auth_request), are authorizations; anything else is an API request under --api-base.
+SIGTERM finishes the request in progress and exits.
+)";
+
+Result<Options> parse_options(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&](std::string& out) -> Status {
+            if (i + 1 >= argc) return invalid(std::string(arg) + " needs a value");
+            out = argv[++i];
+            if (out.empty()) return invalid(std::string(arg) + " must not be empty");
+            return Ok{};
+        };
+        Status st = Ok{};
+        if (arg == "--help" || arg == "-h") {
+            o.help = true;
+        } else if (arg == "--db") {
+            st = value(o.db_path);
+        } else if (arg == "--listen") {
+            st = value(o.listen);
+        } else if (arg == "--trust-remote-user") {
+            o.trust_remote_user = true;
+        } else if (arg == "--session-secret-file") {
+            st = value(o.session_secret_file);
+        } else if (arg == "--trusted-origin") {
+            std::string origin;
+            st = value(origin);
+            while (!origin.empty() && origin.back() == '/') origin.pop_back();
+            if (st) o.trusted_origins.push_back(origin);
+        } else if (arg == "--realm") {
+            st = value(o.realm);
+            if (st && o.realm.find_first_of("\"\\\r\n") != std::string::npos)
+                st = invalid("--realm must not contain quotes, backslashes or newlines");
+        } else if (arg == "--api-base") {
+            st = value(o.api_base);
+            while (!o.api_base.empty() && o.api_base.back() == '/') o.api_base.pop_back();
+        } else if (arg == "--strict-username") {
+            o.strict_username = true;
+        } else if (arg == "--backlog") {
+            std::string n;
+            st = value(n);
+            if (st) {
+                auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), o.backlog);
+                if (ec != std::errc{} || end != n.data() + n.size() || o.backlog < 1)
+                    st = invalid("--backlog must be a positive number");
+            }
+        } else {
+            st = invalid("unknown option " + std::string(arg) + " (see --help)");
+        }
+        if (!st) return std::move(st).error();
+    }
+    if (!o.help && o.db_path.empty()) return invalid("--db PATH is required (see --help)");
+    return o;
+}
+
+Result<SecretString> read_secret_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return invalid("cannot read --session-secret-file " + path);
+    SecretString secret;
+    secret.buffer().reserve(4096);
+    secret.buffer().assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string& s = secret.buffer();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.empty()) return invalid("--session-secret-file " + path + " is empty");
+    return secret;
+}
+
+}  // namespace gvx::fcgi

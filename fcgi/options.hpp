@@ -1,0 +1,33 @@
+// gvx-fcgi's command line (SPEC §10); `gvx-fcgi --help` prints kUsage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace gvx::fcgi {
+
+struct Options {
+    std::string db_path;
+    std::string listen;  // HOST:PORT or a socket path; empty: the socket on fd 0
+    bool trust_remote_user = false;
+    std::string session_secret_file;
+    std::vector<std::string> trusted_origins;  // scheme://host[:port], compared exactly
+    std::string realm = "gvx";
+    std::string api_base = "/api/auth/api-key";
+    bool strict_username = false;  // require the Basic username to name the token's owner
+    int backlog = 128;
+    bool help = false;
+};
+
+extern const char* const kUsage;
+
+Result<Options> parse_options(int argc, char** argv);
+
+// The secret from --session-secret-file, without a trailing newline.
+Result<SecretString> read_secret_file(const std::string& path);
+
+}  // namespace gvx::fcgi
