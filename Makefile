@@ -3,7 +3,7 @@ BUILD ?= build
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps test run bench clean sanitize fuzz
+.PHONY: all build deps test run bench clean sanitize fuzz install
 
 all: build
 
@@ -21,6 +21,9 @@ test: deps build
 
 run: deps build
 	PORT=$(PORT) bash scripts/demo
+
+install: build
+	cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
