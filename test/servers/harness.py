@@ -1,0 +1,598 @@
+"""Test harness for gvx behind real web servers (lighttpd, Apache, nginx). Python 3 stdlib only.
+
+Every test starts its own web server on a free port on 127.0.0.1, with all of its state (rendered
+config, pid file, logs, sockets, htpasswd, databases) in a fresh temporary directory, and stops
+every process it started, by pid, even when the test fails.
+
+Paths come from the environment (CTest sets them; the defaults suit a `build/` tree):
+    GVX_FCGI    the gvx-fcgi binary           (default: <repo>/build/fcgi/gvx-fcgi)
+    GVX_EXT     the gvx.so extension           (default: <repo>/build/gvx.so)
+    SQLITE3     the sqlite3 shell              (default: sqlite3 on PATH)
+    GVX_KEEP_TMP=1   keep the temporary directories (printed) for debugging
+
+Interface (stable: other tests build on it)
+-------------------------------------------
+Server modules -- lighttpd.py, apache.py, nginx.py -- each expose the same thing:
+
+    import lighttpd                      # or apache / nginx; or harness.server_module("nginx")
+    srv = lighttpd.start("api-basic",                       # scripts/lighttpd/api-basic.conf
+                         fcgi={"API": ["--db", db, "--trust-remote-user"]},
+                         HTPASSWD=path)                     # any further @PLACEHOLDER@ values
+    srv.base_url          # "http://127.0.0.1:PORT"
+    srv.url("/api/auth/api-key/list")
+    srv.port, srv.state_dir, srv.name ("lighttpd"), srv.config_path (the rendered config)
+    srv.logs()            # {file name: text} of every *.log in state_dir (server and gvx-fcgi)
+    srv.stop()            # idempotent; also stops the gvx-fcgi processes started for it
+    with lighttpd.start(...) as srv: ...                    # stops on exit
+
+start(config_name, fcgi=None, fcgi_procs=1, **vars) renders scripts/<server>/<config_name>.conf
+with scripts/render-config (placeholders are @NAME@) and runs the server in the foreground.
+Values every template gets:
+    HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, GVX_FCGI, USER, GROUP (Apache's worker
+    user: www-data as root, else the current user), plus the server's own (see its module).
+fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends. For each:
+    NAME_CMD   "gvx-fcgi arg ..." for a server that spawns it itself (lighttpd bin-path);
+    NAME_HOST, NAME_PORT, NAME_ADDR (host:port): only when the template uses one of them does
+               the harness start `fcgi_procs` gvx-fcgi processes --listen on that one port
+               (they share the socket), and stop them with the server.
+
+Helpers here:
+    tmpdir(tag) / free_port() / wait_for_port(host, port, timeout, proc)
+    start_process(argv, name, log_dir, env=None) -> Process (pid, alive(), stop(timeout), log_path)
+    start_gvx_fcgi("--db", db, *args, log_dir=d, listen=None, procs=1)
+        -> ([Process...], "127.0.0.1:PORT"): gvx-fcgi processes of a test's own
+    http(method, url, headers=None, body=None, json_body=None, timeout=10) -> Reply
+    raw_http(host, port, data: bytes, timeout=10, half_close=False) -> Reply or None (no answer)
+    fcgi_request(addr, params, stdin=b"", role="RESPONDER") -> Reply: talk FastCGI directly
+        to a gvx-fcgi process (e.g. params GVX_MODE=authorize to check a token elsewhere)
+    basic_auth(user, password) -> "Basic ..." ; write_htpasswd(path, {user: password})
+    sign_cookie(token, secret) -> better-auth's URL-encoded signed cookie value
+    sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
+        output with gvx.so loaded
+    files_containing(secret, *dirs) -> [paths]; assert_not_logged(secret, *servers_or_dirs)
+Reply: .status .reason .headers [(name, value)] .header(name) .body (bytes) .text .json()
+"""
+
+import atexit
+import base64
+import contextlib
+import ctypes
+import grp
+import hashlib
+import hmac
+import http.client as httpclient
+import importlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import pathlib
+import pwd
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
+SCRIPTS_DIR = SOURCE_DIR / "scripts"
+HOST = "127.0.0.1"
+GVX_FCGI = os.environ.get("GVX_FCGI") or str(SOURCE_DIR / "build" / "fcgi" / "gvx-fcgi")
+GVX_EXT = os.environ.get("GVX_EXT") or str(SOURCE_DIR / "build" / "gvx.so")
+SQLITE3 = os.environ.get("SQLITE3") or shutil.which("sqlite3") or "sqlite3"
+KEEP_TMP = os.environ.get("GVX_KEEP_TMP") == "1"
+
+
+def _load_renderer():
+    path = str(SCRIPTS_DIR / "render-config")
+    loader = importlib.machinery.SourceFileLoader("gvx_render_config", path)
+    spec = importlib.util.spec_from_loader("gvx_render_config", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+_renderer = _load_renderer()
+render = _renderer.render
+placeholders = _renderer.placeholders
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: started in their own session, registered, stopped by pid (atexit and SIGTERM too).
+
+_live = []
+_tmpdirs = []
+
+
+class Process:
+    """A child process whose stdout and stderr go to log_dir/<name>.log."""
+
+    def __init__(self, argv, name, log_dir, env=None, cwd=None, stdin=subprocess.DEVNULL):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = pathlib.Path(log_dir) / f"{name}.log"
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(self.argv, stdin=stdin, stdout=log,
+                                          stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                          start_new_session=True)
+        self.pid = self.popen.pid
+        _live.append(self)
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def log_tail(self, n=4000):
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout=10, sig=signal.SIGTERM):
+        """SIGTERM, wait, then SIGKILL; then anything left in its process group (it leads it)."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        # Children it spawned (lighttpd's gvx-fcgi, Apache's workers) share its group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self in _live:
+            _live.remove(self)
+        reap_orphans()
+        return self.popen.returncode
+
+
+def _become_subreaper():
+    """Orphans of our servers (workers, spawned gvx-fcgi) get re-parented to us, so that
+    reap_orphans() can collect them instead of leaving zombies behind."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_orphans():
+    """Collects exited children that no Process tracks (adopted orphans)."""
+    tracked = {p.pid for p in _live}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError, ChildProcessError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            if int(fields[1]) == os.getpid() and pid not in tracked:
+                if fields[0] != "Z":
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+_become_subreaper()
+
+
+def stop_all():
+    for p in list(reversed(_live)):
+        with contextlib.suppress(Exception):
+            p.stop(timeout=5)
+    if not KEEP_TMP:
+        for d in _tmpdirs:
+            shutil.rmtree(d, ignore_errors=True)
+    _tmpdirs.clear()
+
+
+atexit.register(stop_all)
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)  # unwinds through tearDown/finally, then atexit
+
+
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(_sig, _exit_on_signal)
+
+
+def start_process(argv, name, log_dir, env=None, cwd=None):
+    return Process(argv, name, log_dir, env=env, cwd=cwd)
+
+
+def tmpdir(tag="test"):
+    """A fresh directory, world-readable (Apache's workers run as www-data under root)."""
+    d = tempfile.mkdtemp(prefix=f"gvx-{tag}-")
+    os.chmod(d, 0o755)
+    _tmpdirs.append(d)
+    if KEEP_TMP:
+        print(f"harness: keeping {d}", file=sys.stderr)
+    return pathlib.Path(d)
+
+
+def remove_tmpdir(path):
+    if not KEEP_TMP:
+        shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(ValueError):
+        _tmpdirs.remove(str(path))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host, port, timeout=10.0, proc=None):
+    """Until something accepts on host:port; raises (with the log) if proc dies first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and not proc.alive():
+            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode} before "
+                               f"listening on {port}:\n{proc.log_tail()}")
+        with contextlib.suppress(OSError):
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        if time.monotonic() > deadline:
+            tail = proc.log_tail() if proc else ""
+            raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s\n{tail}")
+        time.sleep(0.02)
+
+
+def start_gvx_fcgi(*args, log_dir, listen=None, name="gvx-fcgi", procs=1):
+    """gvx-fcgi args... --listen HOST:PORT (a free port unless listen is given).
+
+    args are gvx-fcgi's own ("--db", path, ...). With procs > 1, that many processes accept on
+    one socket, passed to them as fd 0 as lighttpd and spawn-fcgi do. Returns
+    ([Process...], "host:port") once the port accepts connections."""
+    if listen is None:
+        listen = f"{HOST}:{free_port()}"
+    argv = [GVX_FCGI, *map(str, args)]
+    host, _, port = listen.rpartition(":")
+    if procs == 1:
+        ps = [start_process(argv + ["--listen", listen], name, log_dir)]
+    else:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, int(port)))
+            sock.listen(128)
+            ps = [Process(argv, f"{name}-{i}", log_dir, stdin=sock.fileno())
+                  for i in range(procs)]
+    wait_for_port(host, int(port), proc=ps[0])
+    return ps, listen
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP and FastCGI clients.
+
+class Reply:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+    def header(self, name, default=None):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return default
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<Reply {self.status} {self.body[:300]!r}>"
+
+
+def http(method, url, headers=None, body=None, json_body=None, timeout=10):
+    """One request on a fresh connection. json_body is serialised with Content-Type set."""
+    parts = urllib.parse.urlsplit(url)
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    if isinstance(body, str):
+        body = body.encode()
+    conn = httpclient.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request(method, path or "/", body=body, headers=headers)
+        r = conn.getresponse()
+        return Reply(r.status, r.reason, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+def parse_http_response(data):
+    """A Reply from raw response bytes (the first response only), or None when empty."""
+    if not data:
+        return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    code, _, reason = rest.partition(" ")
+    headers = []
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers.append((k.strip(), v.strip()))
+    reply = Reply(int(code), reason, headers, body)
+    n = reply.header("Content-Length")
+    if n is not None and n.isdigit():
+        reply.body = body[:int(n)]
+    return reply
+
+
+def raw_http(host, port, data, timeout=10, half_close=False):
+    """Sends raw bytes; returns the parsed response, or None if the server closed silently.
+
+    Reads until the server closes or a whole response (by Content-Length) has arrived."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        chunks = b""
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                chunks += c
+                head, sep, body = chunks.partition(b"\r\n\r\n")
+                if sep:
+                    r = parse_http_response(chunks)
+                    n = r.header("Content-Length")
+                    if n is not None and n.isdigit() and len(body) >= int(n):
+                        break
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return parse_http_response(chunks)
+
+
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT, FCGI_STDERR = \
+    1, 3, 4, 5, 6, 7
+FCGI_ROLES = {"RESPONDER": 1, "AUTHORIZER": 2, "FILTER": 3}
+
+
+def _fcgi_record(rtype, content, request_id=1):
+    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
+
+
+def _fcgi_length(n):
+    return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+
+
+def fcgi_request(addr, params, stdin=b"", role="RESPONDER", timeout=10):
+    """One FastCGI request to addr ("host:port" or a socket path); the CGI reply as a Reply."""
+    if addr.startswith("/"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(addr)
+    else:
+        host, _, port = addr.rpartition(":")
+        s = socket.create_connection((host, int(port)), timeout=timeout)
+    with s:
+        out = _fcgi_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", FCGI_ROLES[role], 0))
+        pairs = b""
+        for k, v in params.items():
+            k, v = k.encode(), str(v).encode()
+            pairs += _fcgi_length(len(k)) + _fcgi_length(len(v)) + k + v
+        for i in range(0, len(pairs), 65535):
+            out += _fcgi_record(FCGI_PARAMS, pairs[i:i + 65535])
+        out += _fcgi_record(FCGI_PARAMS, b"")
+        for i in range(0, len(stdin), 65535):
+            out += _fcgi_record(FCGI_STDIN, stdin[i:i + 65535])
+        out += _fcgi_record(FCGI_STDIN, b"")
+        s.sendall(out)
+        buf, stdout = b"", b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            buf += c
+            done = False
+            while len(buf) >= 8:
+                _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
+                if len(buf) < 8 + clen + plen:
+                    break
+                content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
+                if rtype == FCGI_STDOUT:
+                    stdout += content
+                elif rtype == FCGI_END_REQUEST:
+                    done = True
+            if done:
+                break
+    head, _, body = stdout.partition(b"\r\n\r\n")
+    headers, status, reason = [], 200, "OK"
+    for line in head.decode("latin-1").split("\r\n"):
+        k, _, v = line.partition(":")
+        if k.lower() == "status":
+            code, _, reason = v.strip().partition(" ")
+            status = int(code)
+        elif k:
+            headers.append((k.strip(), v.strip()))
+    return Reply(status, reason, headers, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials, databases, logs.
+
+def basic_auth(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def write_htpasswd(path, users):
+    """{SHA} entries: understood by lighttpd, Apache and nginx alike."""
+    with open(path, "w") as f:
+        for user, password in users.items():
+            digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+            f.write(f"{user}:{{SHA}}{digest}\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+def sign_cookie(token, secret):
+    """better-auth's signed cookie: encodeURIComponent(token + "." + base64(HMAC-SHA256))."""
+    mac = hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()
+    return urllib.parse.quote(f"{token}.{base64.b64encode(mac).decode()}", safe="!~*'()")
+
+
+def sqlite(db):
+    """A stdlib connection (without gvx.so) for setting up and inspecting a database."""
+    conn = sqlite3.connect(str(db), timeout=10, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def gvx_sql(db, sql):
+    """sqlite3 shell output of sql run on db with gvx.so loaded."""
+    r = subprocess.run([SQLITE3, "-bail", "-batch", str(db), "-cmd", f".load {GVX_EXT}", sql],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"sqlite3 failed: {r.stderr}")
+    return r.stdout
+
+
+def files_containing(secret, *dirs):
+    """Every file under dirs whose bytes contain secret."""
+    needle = secret.encode() if isinstance(secret, str) else secret
+    hits = []
+    for d in dirs:
+        for root, _, names in os.walk(d):
+            for n in names:
+                p = os.path.join(root, n)
+                with contextlib.suppress(OSError):
+                    if os.path.isfile(p) and needle in pathlib.Path(p).read_bytes():
+                        hits.append(p)
+    return hits
+
+
+def assert_not_logged(secret, *where):
+    """AssertionError unless secret appears in no file of the given servers' state dirs/dirs."""
+    dirs = [w.state_dir if isinstance(w, WebServer) else w for w in where]
+    hits = files_containing(secret, *dirs)
+    if hits:
+        raise AssertionError(f"a secret appears in {hits}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Web servers: the common part of lighttpd.py, apache.py, nginx.py.
+
+def _worker_identity():
+    if os.geteuid() == 0:
+        for user, group in (("www-data", "www-data"), ("nobody", "nogroup")):
+            with contextlib.suppress(KeyError):
+                pwd.getpwnam(user)
+                grp.getgrnam(group)
+                return user, group
+    return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+
+
+class WebServer:
+    """One server instance on a free port; subclasses give name, command() and extra_vars()."""
+
+    name = "server"
+    start_timeout = 15.0
+
+    def __init__(self):
+        self.proc = None
+        self.backends = []
+        self.state_dir = None
+        self.port = None
+        self.config_path = None
+        self.vars = {}
+
+    # Subclass hooks.
+    def command(self, config_path):
+        raise NotImplementedError
+
+    def extra_vars(self):
+        return {}
+
+    def prepare(self):
+        """Directories the server needs in state_dir before it starts."""
+
+    @property
+    def base_url(self):
+        return f"http://{HOST}:{self.port}"
+
+    def url(self, path):
+        return self.base_url + path
+
+    def template_path(self, config_name):
+        name = config_name if config_name.endswith(".conf") else config_name + ".conf"
+        return SCRIPTS_DIR / self.name / name
+
+    def start(self, config_name, fcgi=None, fcgi_procs=1, **vars):
+        template = self.template_path(config_name).read_text()
+        wanted = placeholders(template)
+        self.state_dir = tmpdir(f"{self.name}-{config_name}")
+        self.prepare()
+        user, group = _worker_identity()
+        values = {"HOST": HOST, "STATE_DIR": self.state_dir, "SOURCE_DIR": SOURCE_DIR,
+                  "GVX_FCGI": GVX_FCGI, "USER": user, "GROUP": group}
+        values.update(self.extra_vars())
+        try:
+            for backend, args in (fcgi or {}).items():
+                args = [str(a) for a in args]
+                values[f"{backend}_CMD"] = " ".join([GVX_FCGI, *args])
+                if wanted & {f"{backend}_ADDR", f"{backend}_HOST", f"{backend}_PORT"}:
+                    procs, addr = start_gvx_fcgi(*args, log_dir=self.state_dir,
+                                                 name=f"gvx-fcgi-{backend.lower()}",
+                                                 procs=fcgi_procs)
+                    self.backends += procs
+                    host, _, port = addr.rpartition(":")
+                    values.update({f"{backend}_ADDR": addr, f"{backend}_HOST": host,
+                                   f"{backend}_PORT": port})
+            values.update({k: str(v) for k, v in vars.items()})
+            self._launch(template, values)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, template, values):
+        for attempt in range(3):  # another test may grab the free port first
+            self.port = free_port()
+            values["PORT"] = self.port
+            self.vars = dict(values)
+            self.config_path = self.state_dir / f"{self.name}.conf"
+            self.config_path.write_text(render(template, values))
+            os.chmod(self.config_path, 0o644)
+            self.proc = start_process(self.command(self.config_path), self.name, self.state_dir)
+            try:
+                wait_for_port(HOST, self.port, self.start_timeout, self.proc)
+                return
+            except RuntimeError as e:
+                self.proc.stop()
+                if "in use" not in str(e) or attempt == 2:
+                    raise
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.stop()
+        for b in self.backends:
+            b.stop()
+        self.backends = []
+
+    def log_files(self):
+        return sorted(self.state_dir.glob("**/*.log")) if self.state_dir else []
+
+    def logs(self):
+        return {p.name: p.read_text(errors="replace") for p in self.log_files()}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def server_module(name):
+    """The module for a server name: lighttpd, apache or nginx."""
+    return importlib.import_module(name)
