@@ -295,6 +295,9 @@ Result<PurgeReport> purge_all(Store& store, std::int64_t now) {
         total.tokens += r->tokens;
         total.activity += r->activity;
         if (r->tokens < kPurgeBatch && r->activity < kPurgeBatch) return total;
+        // Between batches, give waiting writers (verifications) the lock: without a pause
+        // this loop takes it straight back and they starve until the purge ends.
+        if (sqlite3_get_autocommit(store.db())) sqlite3_sleep(2);
     }
 }
 
