@@ -4,21 +4,16 @@ cleanup removes 100,000 expired ones. Every expired token goes, no live token do
 verification fails, and the longest verification stall is measured and printed.
 """
 import argparse
-import json
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from fcgi_client import FcgiClient  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "servers"))
+import harness  # noqa: E402
 
 ARGS = None
 EXPIRED = 100_000
@@ -27,42 +22,16 @@ PROCESSES = 2
 THREADS = 4
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gvx-fcgi exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("gvx-fcgi did not start listening")
-
-
 class LiveCleanup(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="gvx-cleanup-live-")
+        self.dir = harness.tmpdir("cleanup-live")
         self.db = os.path.join(self.dir, "gvx.db")
         self.procs = []
 
     def tearDown(self):
         for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+            p.stop()
+        harness.remove_tmpdir(self.dir)
 
     def sql(self, *statements):
         ext = os.path.splitext(ARGS.ext)[0]
@@ -84,12 +53,8 @@ class LiveCleanup(unittest.TestCase):
             f"hex(randomblob(24)), 'user' || (i % 50), {now - 1000} - i, {now - 86400000}, "
             f"{now - 86400000} FROM n")
 
-        ports = [free_port() for _ in range(PROCESSES)]
-        for port in ports:
-            p = subprocess.Popen([ARGS.gvx_fcgi, "--db", self.db, "--listen",
-                                  f"127.0.0.1:{port}"])
-            self.procs.append(p)
-            wait_for_port(port, p)
+        self.procs, addr = harness.start_gvx_fcgi("--db", self.db, log_dir=self.dir,
+                                                  procs=PROCESSES)
 
         stop = threading.Event()
         phase = {"now": "before"}
@@ -98,18 +63,19 @@ class LiveCleanup(unittest.TestCase):
         lock = threading.Lock()
 
         def load(n: int) -> None:
-            client = FcgiClient("127.0.0.1", ports[n % PROCESSES])
             i = n
             while not stop.is_set():
-                key = keys[i % LIVE]
+                params = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/repo.git/info/refs",
+                          "HTTP_AUTHORIZATION": harness.basic_auth("git", keys[i % LIVE]),
+                          "REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "git/2.39.5"}
                 i += 1
                 started = time.perf_counter()
-                status, _, body, _ = client.authorize(key)
+                reply = harness.fcgi_request(addr, params, role="AUTHORIZER")
                 elapsed = time.perf_counter() - started
                 with lock:
                     samples[phase["now"]].append(elapsed)
-                    if status != 200:
-                        failures.append((status, body[:200]))
+                    if reply.status != 200:
+                        failures.append((reply.status, reply.body[:200]))
 
         threads = [threading.Thread(target=load, args=(n,)) for n in range(THREADS)]
         for t in threads:
@@ -156,4 +122,5 @@ if __name__ == "__main__":
     ap.add_argument("--sqlite3", required=True)
     ap.add_argument("--gvx-fcgi", required=True)
     ARGS, rest = ap.parse_known_args()
+    harness.GVX_FCGI = ARGS.gvx_fcgi
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
