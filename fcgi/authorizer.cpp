@@ -22,48 +22,34 @@ bool header_safe(std::string_view s) {
     return true;
 }
 
-}  // namespace
+// Apache parsed the Basic header itself and hands over what the client typed as REMOTE_USER
+// and REMOTE_PASSWD (mod_authnz_fcgi with AuthType Basic: as an AuthBasicProvider, or
+// AuthnzFcgiCheckAuthnProvider). In the AuthBasicProvider mode Apache keeps the typed name as
+// the user, so the name must be the token's owner. Without AuthType Basic (the check_user_id
+// configurations in scripts/apache/) Apache passes neither, and the Authorization header
+// (CGIPassAuth On) is read as lighttpd and nginx send it.
+bool server_parsed_basic(const Request& req) {
+    return !req.remote_passwd.empty() ||
+           (req.apache_role == "AUTHENTICATOR" && !req.remote_user.empty());
+}
 
-Response authorize(const Request& req, Context& ctx) {
-    // mod_authnz_fcgi's authenticator mode hands over what the client typed, and Apache then
-    // takes the typed name as the user: the name must be the token's owner.
-    const bool apache_authn = req.apache_role == "AUTHENTICATOR";
-    std::optional<BasicCredentials> basic;
-    if (apache_authn) {
-        BasicCredentials c;
-        c.username = req.remote_user;
-        c.password = SecretString(req.remote_passwd);
-        basic = std::move(c);
-    } else {
-        basic = parse_basic(req.authorization);
-    }
-    std::string_view token;
-    std::string_view claimed_user;
-    if (basic) {
-        const TokenCredential tc = token_from_basic(*basic);
-        token = tc.token;
-        if (apache_authn || ctx.options.strict_username) claimed_user = tc.claimed_user;
-        if (apache_authn && tc.claimed_user.empty()) claimed_user = basic->username;
-    } else if (auto bearer = parse_bearer(req.authorization)) {
-        token = *bearer;
-    }
-    if (token.empty()) return challenge(ctx, "UNAUTHORIZED", "credentials required");
+// What Apache parsed from the Basic header, as Basic credentials.
+BasicCredentials credentials_from_server(const Request& req) {
+    BasicCredentials c;
+    c.username = req.remote_user;
+    c.password = SecretString(req.remote_passwd);
+    return c;
+}
 
-    auto v = ctx.store.verify(
-        token, ClientInfo{req.remote_addr, req.user_agent, claimed_user}, ctx.now);
-    if (!v) return store_error(v.error());
-    switch (v->outcome) {
-        case Outcome::ok: break;
-        case Outcome::rate_limited: {
-            Response r = json_error(429, "RATE_LIMITED", outcome_message(v->outcome));
-            r.header("Retry-After", std::to_string((v->retry_after_ms + 999) / 1000));
-            return r;
-        }
-        default: return challenge(ctx, outcome_code(v->outcome), outcome_message(v->outcome));
-    }
-    const std::string& owner = v->record->user_id;
-    if (!header_safe(owner))
-        return json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");
+Response rate_limited(const Verification& v) {
+    Response r = json_error(429, "RATE_LIMITED", outcome_message(v.outcome));
+    r.header("Retry-After", std::to_string((v.retry_after_ms + 999) / 1000));
+    return r;
+}
+
+// 200 with the owner for the server: Variable-* for FastCGI authorizers (lighttpd, Apache),
+// X-Gvx-User for nginx's auth_request_set.
+Response granted(const std::string& owner) {
     Response r;
     r.status = 200;
     r.header("Variable-REMOTE_USER", owner);
@@ -71,6 +57,42 @@ Response authorize(const Request& req, Context& ctx) {
     r.header("X-Gvx-User", owner);
     r.body = "{}";
     return r;
+}
+
+}  // namespace
+
+Response authorize(const Request& req, Context& ctx) {
+    const bool by_server = server_parsed_basic(req);
+    const std::optional<BasicCredentials> basic =
+        by_server ? credentials_from_server(req) : parse_basic(req.authorization);
+    std::string_view token;
+    std::string_view claimed_user;  // empty: the token's owner, whoever it is
+    if (basic) {
+        const TokenCredential tc = token_from_basic(*basic);
+        token = tc.token;
+        // Where the server keeps the typed name as the user, that name must be the owner,
+        // also when the token itself was typed as the name: then it names nobody.
+        if (by_server) claimed_user = basic->username;
+        else if (ctx.options.strict_username) claimed_user = tc.claimed_user;
+    } else if (auto bearer = parse_bearer(req.authorization)) {
+        token = *bearer;
+    }
+    if (token.empty()) return challenge(ctx, "UNAUTHORIZED", "credentials required");
+    if (by_server && claimed_user.empty())
+        return challenge(ctx, "USER_MISMATCH", "the user name must name the token's owner");
+
+    auto v = ctx.store.verify(
+        token, ClientInfo{req.remote_addr, req.user_agent, claimed_user}, ctx.now);
+    if (!v) return store_error(v.error());
+    switch (v->outcome) {
+        case Outcome::ok: break;
+        case Outcome::rate_limited: return rate_limited(*v);
+        default: return challenge(ctx, outcome_code(v->outcome), outcome_message(v->outcome));
+    }
+    const std::string& owner = v->record->user_id;
+    if (!header_safe(owner))
+        return json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");
+    return granted(owner);
 }
 
 }  // namespace gvx::fcgi

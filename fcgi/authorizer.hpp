@@ -5,6 +5,11 @@
 // "x-oauth-basic" password. Valid: 200, with the owner handed back to the server as
 // Variable-REMOTE_USER (lighttpd, Apache) and X-Gvx-User (nginx). Anything else: 401 with
 // WWW-Authenticate; rate limited: 429 with Retry-After.
+//
+// Where the server keeps the name the client typed as the user (Apache's mod_authnz_fcgi with
+// AuthType Basic, which hands over REMOTE_USER and REMOTE_PASSWD), that name must be the
+// token's owner (or the owner's user.username), else 401: nobody can push as another user by
+// typing their name. --strict-username asks the same of the Authorization header's name.
 #pragma once
 
 #include "context.hpp"
