@@ -6,7 +6,8 @@
 ** a view or trigger. None is DETERMINISTIC: tokens are random and verification depends on time.
 ** The pure helpers (gvx_check_format, gvx_key_hash, gvx_version) are INNOCUOUS.
 **
-** The schema (sql/) is created or migrated on the first call that needs it. NULL for a
+** The schema (sql/) is created or migrated when gvx is loaded, or else on the first call that
+** needs it (a read-only or locked database at load time). NULL for a
 ** required token/id gives NULL; every other bad argument is an error naming the function and
 ** the argument. No error ever contains a token.
 **
@@ -437,7 +438,12 @@ int register_functions(sqlite3* db, char** error_message) {
             break;
         }
     }
-    if (rc == SQLITE_OK) sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_trace, conn);
+    if (rc == SQLITE_OK) {
+        sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_trace, conn);
+        // Create or migrate the schema now, so gvx_config and the gvx_tokens view exist right
+        // after `.load`. Best effort: a read-only or busy database is prepared on first use.
+        (void)conn->store.prepare();
+    }
     release_registration(conn);
     return rc;
 }

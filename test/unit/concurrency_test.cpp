@@ -93,8 +93,8 @@ TEST(Concurrency, NoTokenVerifiesAfterItsRevokeReturned) {
     const std::string key = create_token(db.path(), "alice");
     RawDb raw(db.path());
     const std::string id = raw.scalar("SELECT id FROM apikey");
-    // Children verify in a loop and record each success's time; the parent revokes and
-    // notes when revoke returned. No success may be stamped after that.
+    // Children verify in a loop and record when each successful verification started; the
+    // parent revokes and notes when revoke returned. No success may have started after that.
     int pipefd[2];
     ASSERT_EQ(pipe(pipefd), 0);
     std::vector<pid_t> pids;
@@ -106,8 +106,11 @@ TEST(Concurrency, NoTokenVerifiesAfterItsRevokeReturned) {
             std::int64_t last_ok = 0;
             const std::int64_t until = now_ms() + 1500;
             while (store && now_ms() < until) {
-                auto v = (*store)->verify(key, {}, now_ms());
-                if (v && v->outcome == Outcome::ok) last_ok = now_ms();
+                // Stamp the start: a verification that began before the revoke returned may
+                // still succeed; one that began after it must not.
+                const std::int64_t started = now_ms();
+                auto v = (*store)->verify(key, {}, started);
+                if (v && v->outcome == Outcome::ok) last_ok = started;
             }
             (void)!write(pipefd[1], &last_ok, sizeof last_ok);
             _exit(0);
