@@ -107,6 +107,12 @@ enum class Store::Sql : std::size_t {
     count_expired,
     count_old_activity,
     count_activity,
+    begin_immediate,
+    commit,
+    rollback,
+    savepoint,
+    rollback_to_savepoint,
+    release_savepoint,
     count_,  // number of statements
 };
 
@@ -164,6 +170,14 @@ constexpr const char* kSql[] = {
     "SELECT count(*) FROM gvx_activity WHERE at < ?1",
     // count_activity
     "SELECT count(*) FROM gvx_activity",
+    // Transaction control, prepared once too: parsing them on every verification costs more
+    // than the SELECT does.
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT gvx_write",
+    "ROLLBACK TO gvx_write",
+    "RELEASE gvx_write",
 };
 static_assert(std::size(kSql) == static_cast<std::size_t>(Store::Sql::count_));
 }  // namespace
@@ -241,6 +255,15 @@ Status Store::exec(const char* sql) {
 }
 
 Query Store::query(Sql which) { return Query(cache_[static_cast<std::size_t>(which)].get()); }
+
+// A statement that returns no rows, from the cache once it is ready (migrations run earlier).
+Status Store::run(Sql which) {
+    const auto i = static_cast<std::size_t>(which);
+    if (cache_.size() <= i) return exec(kSql[i]);
+    Query q = query(which);
+    if (const int rc = q.step(); rc != SQLITE_DONE) return db_error(db_, rc);
+    return Ok{};
+}
 
 Status Store::prepare() {
     if (wal_pending_) {
@@ -342,23 +365,23 @@ Result<T> Store::write_here(Body&& body) {
     const bool autocommit = sqlite3_get_autocommit(db_) != 0;
     if (sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE) return body();
     if (autocommit && sqlite3_txn_state(db_, nullptr) == SQLITE_TXN_NONE) {
-        if (auto st = exec("BEGIN IMMEDIATE"); !st) return std::move(st).error();
+        if (auto st = run(Sql::begin_immediate); !st) return std::move(st).error();
         Result<T> out = body();
         if (out) {
-            const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-            if (rc == SQLITE_OK) return out;
-            Error err = db_error(db_, rc);
-            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-            return err;
+            if (auto st = run(Sql::commit); !st) {
+                (void)run(Sql::rollback);
+                return std::move(st).error();
+            }
+            return out;
         }
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        (void)run(Sql::rollback);
         return out;
     }
     if (!autocommit) {
-        if (auto st = exec("SAVEPOINT gvx_write"); !st) return std::move(st).error();
+        if (auto st = run(Sql::savepoint); !st) return std::move(st).error();
         Result<T> out = body();
-        if (!out) sqlite3_exec(db_, "ROLLBACK TO gvx_write", nullptr, nullptr, nullptr);
-        sqlite3_exec(db_, "RELEASE gvx_write", nullptr, nullptr, nullptr);
+        if (!out) (void)run(Sql::rollback_to_savepoint);
+        (void)run(Sql::release_savepoint);
         return out;
     }
     // Autocommit inside a running statement: no transaction of our own can be opened here, and

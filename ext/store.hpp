@@ -136,6 +136,7 @@ class Store {
     Query query(Sql which);
     Result<sqlite3_stmt*> statement(Sql which);
     Status exec(const char* sql);
+    Status run(Sql which);
     Status migrate();
 
     // Runs body in a write transaction fitting the connection's state (see store.cpp).
