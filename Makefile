@@ -22,6 +22,9 @@ test: deps build
 run: deps build
 	PORT=$(PORT) bash scripts/demo
 
+bench: deps
+	BENCH_QUICK=$(QUICK) bash bench/run
+
 install: build
 	cmake --install $(BUILD)
 

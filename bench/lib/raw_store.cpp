@@ -1,0 +1,318 @@
+#include "raw_store.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "core/json.hpp"
+#include "core/token.hpp"
+
+namespace bench {
+namespace {
+
+// Copied from ext/store.cpp (kSql) on purpose: the baseline must run the very same SQL.
+// gvx-bench-sql checks at start-up that both sides leave the database in the same state.
+#define TOKEN_COLUMNS                                                                     \
+    "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
+    "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
+    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at"
+
+constexpr const char* kSelectConfig = "SELECT name, value FROM gvx_config";
+constexpr const char* kSelectByKey = "SELECT " TOKEN_COLUMNS " FROM apikey WHERE key = ?1 LIMIT 1";
+constexpr const char* kSelectByUser =
+    "SELECT " TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, id";
+constexpr const char* kInsertToken =
+    "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
+    "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
+    "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)";
+constexpr const char* kUpdateUsage =
+    "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = ?2, "
+    "remaining = ?3, last_refill_at = ?4 WHERE id = ?1";
+constexpr const char* kInsertActivity =
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kPurgeTokens =
+    "DELETE FROM apikey WHERE id IN (SELECT id FROM apikey WHERE expires_at IS NOT NULL "
+    "AND expires_at <= ?1 LIMIT ?2)";
+constexpr const char* kPurgeWindows =
+    "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)";
+constexpr const char* kPurgeOldActivity =
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
+    "ORDER BY at LIMIT ?2)";
+constexpr const char* kPurgeExcessActivity =
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity ORDER BY id "
+    "LIMIT min(?2, max(0, (SELECT count(*) FROM gvx_activity) - ?1)))";
+
+enum Column {
+    kId, kName, kStart, kPrefix, kUserId, kEnabled, kCreatedAt, kUpdatedAt, kExpiresAt,
+    kLastRequest, kRequestCount, kMetadata, kRateLimitEnabled, kRateLimitTimeWindow,
+    kRateLimitMax, kRemaining, kRefillInterval, kRefillAmount, kLastRefillAt,
+};
+
+bool is_null(sqlite3_stmt* s, int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
+
+std::string_view column_text(sqlite3_stmt* s, int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
+             : std::string_view();
+}
+
+void bind_optional(sqlite3_stmt* s, int i, bool present, std::int64_t v) {
+    if (present) sqlite3_bind_int64(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+
+// Rolls back unless committed: every early exit leaves no transaction behind.
+class WriteTransaction {
+   public:
+    WriteTransaction(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit)
+        : db_(db), commit_(commit) {
+        step_done(db_, begin);
+    }
+    void commit() {
+        step_done(db_, commit_);
+        committed_ = true;
+    }
+    ~WriteTransaction() {
+        if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    WriteTransaction(const WriteTransaction&) = delete;
+    WriteTransaction& operator=(const WriteTransaction&) = delete;
+
+   private:
+    sqlite3* db_;
+    sqlite3_stmt* commit_;
+    bool committed_ = false;
+};
+
+}  // namespace
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+RawStore::RawStore(sqlite3* db)
+    : db_(db),
+      begin_(prepare(db, "BEGIN IMMEDIATE")),
+      commit_(prepare(db, "COMMIT")),
+      select_config_(prepare(db, kSelectConfig)),
+      select_by_key_(prepare(db, kSelectByKey)),
+      select_by_user_(prepare(db, kSelectByUser)),
+      update_usage_(prepare(db, kUpdateUsage)),
+      insert_activity_(prepare(db, kInsertActivity)),
+      insert_token_(prepare(db, kInsertToken)),
+      purge_tokens_(prepare(db, kPurgeTokens)),
+      purge_windows_(prepare(db, kPurgeWindows)),
+      purge_old_activity_(prepare(db, kPurgeOldActivity)),
+      purge_excess_activity_(prepare(db, kPurgeExcessActivity)) {}
+
+RawStore::ConfigRead RawStore::read_config() {
+    ConfigRead c;
+    sqlite3_stmt* s = select_config_.get();
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const std::string_view name = column_text(s, 0);
+        const std::int64_t v = sqlite3_column_int64(s, 1);
+        if (name == "rate_limit_enabled") c.rate_limit_enabled = v != 0;
+        else if (name == "activity_retention_ms" && v > 0) c.activity_retention = v;
+        else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) die(kSelectConfig, sqlite3_errmsg(db_));
+    // The bench databases have no gvx_config rows; the baseline does not do rate limiting.
+    if (c.rate_limit_enabled) die("RawStore", "rate limiting is not part of the baseline");
+    return c;
+}
+
+void RawStore::insert_activity(std::int64_t now, const char* key_id, int key_id_bytes,
+                               std::string_view token, std::string_view outcome,
+                               std::string_view ip, std::string_view user_agent) {
+    sqlite3_stmt* s = insert_activity_.get();
+    const std::string start = gvx::token_start(token);
+    sqlite3_bind_int64(s, 1, now);
+    if (key_id) sqlite3_bind_text(s, 2, key_id, key_id_bytes, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 2);
+    bind_text(s, 3, start);
+    bind_text(s, 4, outcome);
+    bind_text(s, 5, ip);
+    bind_text(s, 6, user_agent);
+    step_done(db_, s);
+}
+
+std::optional<std::string> RawStore::verify(std::string_view token, std::string_view ip,
+                                            std::string_view user_agent, std::int64_t now) {
+    const std::string key = gvx::hash_key(token);
+    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    sqlite3_stmt* s = select_by_key_.get();
+    bind_text(s, 1, key);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) die(kSelectByKey, sqlite3_errmsg(db_));
+        insert_activity(now, nullptr, 0, token, "INVALID_API_KEY", ip, user_agent);
+        txn.commit();
+        return std::nullopt;
+    }
+    // The statement stays on its row until reset, so its id text can be bound below.
+    const char* outcome = "OK";
+    const bool enabled = is_null(s, kEnabled) || sqlite3_column_int64(s, kEnabled) != 0;
+    const bool has_expiry = !is_null(s, kExpiresAt);
+    bool has_remaining = !is_null(s, kRemaining);
+    std::int64_t remaining = sqlite3_column_int64(s, kRemaining);
+    bool has_refill_at = !is_null(s, kLastRefillAt);
+    std::int64_t last_refill_at = sqlite3_column_int64(s, kLastRefillAt);
+    if (!enabled) {
+        outcome = "KEY_DISABLED";
+    } else if (has_expiry && sqlite3_column_int64(s, kExpiresAt) <= now) {
+        outcome = "KEY_EXPIRED";
+    } else if (has_remaining) {
+        const std::int64_t since = has_refill_at ? last_refill_at
+                                                 : sqlite3_column_int64(s, kCreatedAt);
+        if (!is_null(s, kRefillInterval) && !is_null(s, kRefillAmount) &&
+            now - since >= sqlite3_column_int64(s, kRefillInterval)) {
+            remaining = sqlite3_column_int64(s, kRefillAmount);
+            has_refill_at = true;
+            last_refill_at = now;
+        }
+        if (remaining <= 0) outcome = "USAGE_EXCEEDED";
+    }
+    std::optional<std::string> owner;
+    const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(s, kId));
+    const int id_bytes = sqlite3_column_bytes(s, kId);
+    if (std::strcmp(outcome, "OK") == 0) {
+        read_config();
+        owner.emplace(column_text(s, kUserId));
+        sqlite3_stmt* u = update_usage_.get();
+        sqlite3_bind_text(u, 1, id, id_bytes, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 2, now);
+        bind_optional(u, 3, has_remaining, remaining - 1);
+        bind_optional(u, 4, has_refill_at, last_refill_at);
+        step_done(db_, u);
+    }
+    insert_activity(now, id, id_bytes, token, outcome, ip, user_agent);
+    sqlite3_reset(s);
+    txn.commit();
+    return owner;
+}
+
+std::string RawStore::create(std::string_view user_id, std::string_view name, std::int64_t now) {
+    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    read_config();
+    auto token = gvx::generate_token(gvx::kDefaultPrefix);
+    if (!token) die("generate_token", token.error().message);
+    const std::string token_text(token->view());
+    const std::string id = gvx::random_id();
+    const std::string key = gvx::hash_key(token_text);
+    sqlite3_stmt* s = insert_token_.get();
+    bind_text(s, 1, id);
+    bind_text(s, 2, name);
+    bind_text(s, 3, std::string_view(token_text).substr(0, gvx::kStartLength));
+    bind_text(s, 4, gvx::kDefaultPrefix);
+    bind_text(s, 5, key);
+    bind_text(s, 6, user_id);
+    sqlite3_bind_int64(s, 7, 1);
+    sqlite3_bind_null(s, 8);
+    sqlite3_bind_null(s, 9);
+    sqlite3_bind_null(s, 10);
+    sqlite3_bind_int64(s, 11, now);
+    sqlite3_bind_null(s, 12);
+    step_done(db_, s);
+    txn.commit();
+    return token_text;
+}
+
+std::string RawStore::list_json(std::string_view user_id) {
+    using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    sqlite3_stmt* s = select_by_user_.get();
+    bind_text(s, 1, user_id);
+    auto key = [&](const char* k) { w.Key(k, static_cast<rapidjson::SizeType>(std::strlen(k))); };
+    auto text = [&](int col) {
+        if (is_null(s, col)) return w.Null();
+        const std::string_view v = column_text(s, col);
+        return w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    };
+    auto integer = [&](int col) {
+        if (is_null(s, col)) return w.Null();
+        return w.Int64(sqlite3_column_int64(s, col));
+    };
+    w.StartArray();
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        w.StartObject();
+        key("id");
+        text(kId);
+        key("name");
+        text(kName);
+        key("start");
+        text(kStart);
+        key("prefix");
+        text(kPrefix);
+        key("userId");
+        text(kUserId);
+        key("enabled");
+        w.Bool(is_null(s, kEnabled) || sqlite3_column_int64(s, kEnabled) != 0);
+        key("createdAt");
+        integer(kCreatedAt);
+        key("updatedAt");
+        integer(kUpdatedAt);
+        key("expiresAt");
+        integer(kExpiresAt);
+        key("lastRequest");
+        integer(kLastRequest);
+        key("requestCount");
+        w.Int64(sqlite3_column_int64(s, kRequestCount));
+        key("metadata");
+        const auto meta = is_null(s, kMetadata)
+                              ? std::nullopt
+                              : gvx::decode_metadata(column_text(s, kMetadata));
+        if (meta) w.RawValue(meta->data(), meta->size(), rapidjson::kObjectType);
+        else w.Null();
+        if (!is_null(s, kRateLimitEnabled)) {
+            key("rateLimitEnabled");
+            w.Bool(sqlite3_column_int64(s, kRateLimitEnabled) != 0);
+        }
+        if (!is_null(s, kRateLimitTimeWindow)) {
+            key("rateLimitTimeWindow");
+            integer(kRateLimitTimeWindow);
+        }
+        if (!is_null(s, kRateLimitMax)) {
+            key("rateLimitMax");
+            integer(kRateLimitMax);
+        }
+        if (!is_null(s, kRemaining)) {
+            key("remaining");
+            integer(kRemaining);
+        }
+        w.EndObject();
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) die(kSelectByUser, sqlite3_errmsg(db_));
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+RawPurge RawStore::purge_batch(std::int64_t now, std::int64_t batch) {
+    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    const ConfigRead cfg = read_config();
+    auto run = [&](sqlite3_stmt* s, std::int64_t a, std::int64_t b) -> std::int64_t {
+        sqlite3_bind_int64(s, 1, a);
+        sqlite3_bind_int64(s, 2, b);
+        step_done(db_, s);
+        return sqlite3_changes(db_);
+    };
+    RawPurge r;
+    r.tokens = run(purge_tokens_.get(), now, batch);
+    if (r.tokens > 0) step_done(db_, purge_windows_.get());
+    r.activity = run(purge_old_activity_.get(), now - cfg.activity_retention, batch);
+    if (r.activity < batch)
+        r.activity += run(purge_excess_activity_.get(), cfg.activity_max_rows, batch - r.activity);
+    txn.commit();
+    return r;
+}
+
+}  // namespace bench

@@ -1,0 +1,59 @@
+// The baseline: a minimal program doing gvx's database work with the same SQL statements as
+// ext/store.cpp (kSql), prepared once, in the same transactions, without any of gvx's layers
+// (no Store, no Result, no TokenRecord, no SQL function call). What gvx costs on top of this
+// is what the benchmark reports.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sqlite_handles.hpp"
+
+namespace bench {
+
+struct RawPurge {
+    std::int64_t tokens = 0;
+    std::int64_t activity = 0;
+};
+
+class RawStore {
+   public:
+    explicit RawStore(sqlite3* db);  // borrowed; the schema must exist (gvx made it)
+
+    // BEGIN IMMEDIATE; SELECT by key; [config; UPDATE usage]; INSERT activity; COMMIT.
+    // Returns the owner when the token is valid now.
+    std::optional<std::string> verify(std::string_view token, std::string_view ip,
+                                      std::string_view user_agent, std::int64_t now);
+    // BEGIN IMMEDIATE; config; INSERT token; COMMIT. Returns the new token.
+    std::string create(std::string_view user_id, std::string_view name, std::int64_t now);
+    // SELECT the user's tokens, oldest first, written straight from the columns as the
+    // same JSON array gvx's /list returns.
+    std::string list_json(std::string_view user_id);
+    // One batch of gvx's cleanup: BEGIN IMMEDIATE; config; DELETE expired tokens, their rate
+    // windows and stale activity, at most batch each; COMMIT.
+    RawPurge purge_batch(std::int64_t now, std::int64_t batch);
+
+   private:
+    struct ConfigRead {
+        bool rate_limit_enabled = false;
+        std::int64_t activity_retention = 30LL * 86'400'000;
+        std::int64_t activity_max_rows = 1'000'000;
+    };
+    ConfigRead read_config();
+    void insert_activity(std::int64_t now, const char* key_id, int key_id_bytes,
+                         std::string_view token, std::string_view outcome, std::string_view ip,
+                         std::string_view user_agent);
+
+    sqlite3* db_;
+    Stmt begin_, commit_;
+    Stmt select_config_, select_by_key_, select_by_user_, update_usage_, insert_activity_,
+        insert_token_;
+    Stmt purge_tokens_, purge_windows_, purge_old_activity_, purge_excess_activity_;
+};
+
+// Milliseconds since the epoch, as gvx computes "now".
+std::int64_t now_ms();
+
+}  // namespace bench
