@@ -18,12 +18,23 @@ Response invalid_field(std::string_view message) {
     return json_error(400, "INVALID_PARAMETER", message);
 }
 
+// Media types are case-insensitive (RFC 9110 §8.3.1): "Application/JSON; charset=utf-8" is JSON.
+bool is_json_media_type(std::string_view type) {
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+    constexpr std::string_view kJson = "application/json";
+    if (type.size() != kJson.size()) return false;
+    for (std::size_t i = 0; i < kJson.size(); ++i) {
+        const char c = type[i] >= 'A' && type[i] <= 'Z' ? static_cast<char>(type[i] + 32) : type[i];
+        if (c != kJson[i]) return false;
+    }
+    return true;
+}
+
 // A parsed JSON object body, or the 4xx explaining why there is none.
 std::variant<rapidjson::Document, Response> json_body(const Request& req) {
-    std::string_view type = req.content_type;
-    type = type.substr(0, type.find(';'));
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-    if (type != "application/json")
+    if (!is_json_media_type(req.content_type))
         return json_error(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
     if (!req.content_length)
         return json_error(411, "LENGTH_REQUIRED", "a Content-Length header is required");
@@ -33,6 +44,11 @@ std::variant<rapidjson::Document, Response> json_body(const Request& req) {
         return json_error(413, "PAYLOAD_TOO_LARGE", "the body must be at most 65536 bytes");
     if (!req.body_read || req.body.size() != *length)
         return json_error(400, "TRUNCATED_BODY", "the body is shorter than its Content-Length");
+    // RapidJSON's length-bounded parse takes a NUL byte for the end of the input, so
+    // '{"name":"abc"}\0<anything>' would pass. JSON text never contains a raw NUL.
+    if (req.body.find('\0') != std::string::npos)
+        return json_error(400, "INVALID_JSON",
+                          "the body is not valid JSON: it contains a NUL byte");
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
     if (doc.HasParseError())
@@ -91,6 +107,18 @@ Field<bool> bool_field(const rapidjson::Value& obj, const char* name) {
     return f;
 }
 
+Response expires_at_in_past() {
+    return invalid_field("expiresAt must be in the future (milliseconds since the epoch)");
+}
+
+// The store names fields as SQL does (expires_at); the API's clients know them as JSON does.
+Response api_store_error(const Error& e) {
+    constexpr std::string_view kSqlName = "expires_at";
+    if (e.code == Errc::invalid_argument && e.message.starts_with(kSqlName))
+        return invalid_field("expiresAt" + e.message.substr(kSqlName.size()));
+    return store_error(e);
+}
+
 bool has_member(const rapidjson::Value& obj, const char* name) {
     return obj.FindMember(name) != obj.MemberEnd();
 }
@@ -110,11 +138,15 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
 
     NewToken t{.user_id = caller.user_id, .name = name.value};
     if (prefix.present) t.prefix = prefix.value;
-    if (expires_at.present) t.expires_at = expires_at.value;
+    if (expires_at.present) {
+        if (expires_at.value <= ctx.now) return expires_at_in_past();
+        t.expires_at = expires_at.value;
+    }
     if (expires_in.present) {
         // better-auth's expiresIn is in seconds; bound it so the sum cannot overflow.
         if (expires_in.value <= 0 || expires_in.value > 100LL * 365 * 86400)
-            return invalid_field("expiresIn must be a positive number of seconds (at most 100 years)");
+            return invalid_field(
+                "expiresIn must be a positive number of seconds (at most 100 years)");
         t.expires_at = ctx.now + expires_in.value * 1000;
     }
     if (auto it = body.FindMember("metadata"); it != body.MemberEnd() && !it->value.IsNull()) {
@@ -125,7 +157,7 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
         t.metadata = std::string(buf.GetString(), buf.GetSize());
     }
     auto created = ctx.store.create(t, ctx.now);
-    if (!created) return store_error(created.error());
+    if (!created) return api_store_error(created.error());
     Response r = json_ok(token_json(created->record, created->key.view()));
     return r;
 }
@@ -155,10 +187,13 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
     if (enabled.present) c.enabled = enabled.value;
     if (has_member(body, "expiresAt")) {  // null: never expires
         c.set_expires_at = true;
-        if (expires_at.present) c.expires_at = expires_at.value;
+        if (expires_at.present) {
+            if (expires_at.value <= ctx.now) return expires_at_in_past();
+            c.expires_at = expires_at.value;
+        }
     }
     auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
-    if (!updated) return store_error(updated.error());
+    if (!updated) return api_store_error(updated.error());
     if (!*updated) return json_error(404, "NOT_FOUND", "no such token");
     return json_ok(token_json(**updated));
 }

@@ -42,7 +42,8 @@ Request read_request(FCGX_Request& fr) {
     r.path = uri.substr(0, q);
     r.query = q == std::string::npos ? param(env, "QUERY_STRING") : uri.substr(q + 1);
     r.content_type = param(env, "CONTENT_TYPE");
-    if (const char* cl = FCGX_GetParam("CONTENT_LENGTH", env)) r.content_length = cl;
+    // An empty CONTENT_LENGTH (nginx's $content_length without a body) means none was sent.
+    if (const char* cl = FCGX_GetParam("CONTENT_LENGTH", env); cl && *cl) r.content_length = cl;
     r.authorization = param(env, "HTTP_AUTHORIZATION");
     if (r.authorization.empty()) r.authorization = param(env, "REDIRECT_HTTP_AUTHORIZATION");
     r.cookie = param(env, "HTTP_COOKIE");

@@ -28,8 +28,9 @@ Server modules -- lighttpd.py, apache.py, nginx.py -- each expose the same thing
 start(config_name, fcgi=None, fcgi_procs=1, **vars) renders scripts/<server>/<config_name>.conf
 with scripts/render-config (placeholders are @NAME@) and runs the server in the foreground.
 Values every template gets:
-    HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, GVX_FCGI, USER, GROUP (Apache's worker
-    user: www-data as root, else the current user), plus the server's own (see its module).
+    HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, GVX_FCGI, USER, GROUP (the worker user of
+    Apache and nginx: www-data as root, else the current user), ERRORS_DIR (a copy of
+    scripts/errors/, the JSON error pages), plus the server's own (see its module).
 fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends. For each:
     NAME_CMD   "gvx-fcgi arg ..." for a server that spawns it itself (lighttpd bin-path);
     NAME_HOST, NAME_PORT, NAME_ADDR (host:port): only when the template uses one of them does
@@ -325,7 +326,21 @@ def parse_http_response(data):
     n = reply.header("Content-Length")
     if n is not None and n.isdigit():
         reply.body = body[:int(n)]
+    elif (reply.header("Transfer-Encoding") or "").lower() == "chunked":
+        reply.body = _dechunk(body)
     return reply
+
+
+def _dechunk(data):
+    out = b""
+    while data:
+        size, _, rest = data.partition(b"\r\n")
+        n = int(size.split(b";")[0] or b"0", 16)
+        if n == 0:
+            break
+        out += rest[:n]
+        data = rest[n + 2:]
+    return out
 
 
 def raw_http(host, port, data, timeout=10, half_close=False):
@@ -517,6 +532,10 @@ class WebServer:
     def prepare(self):
         """Directories the server needs in state_dir before it starts."""
 
+    def environment(self):
+        """The server's environment (None: the test's own)."""
+        return None
+
     @property
     def base_url(self):
         return f"http://{HOST}:{self.port}"
@@ -534,8 +553,10 @@ class WebServer:
         self.state_dir = tmpdir(f"{self.name}-{config_name}")
         self.prepare()
         user, group = _worker_identity()
+        errors = self.state_dir / "errors"  # a copy the worker user can surely read
+        shutil.copytree(SCRIPTS_DIR / "errors", errors)
         values = {"HOST": HOST, "STATE_DIR": self.state_dir, "SOURCE_DIR": SOURCE_DIR,
-                  "GVX_FCGI": GVX_FCGI, "USER": user, "GROUP": group}
+                  "ERRORS_DIR": errors, "GVX_FCGI": GVX_FCGI, "USER": user, "GROUP": group}
         values.update(self.extra_vars())
         try:
             for backend, args in (fcgi or {}).items():
@@ -564,7 +585,8 @@ class WebServer:
             self.config_path = self.state_dir / f"{self.name}.conf"
             self.config_path.write_text(render(template, values))
             os.chmod(self.config_path, 0o644)
-            self.proc = start_process(self.command(self.config_path), self.name, self.state_dir)
+            self.proc = start_process(self.command(self.config_path), self.name, self.state_dir,
+                                      env=self.environment())
             try:
                 wait_for_port(HOST, self.port, self.start_timeout, self.proc)
                 return
