@@ -79,6 +79,13 @@ void write_response(FCGX_Request& fr, Response& r) {
     sodium_memzero(r.body.data(), r.body.size());  // a create response holds the token
 }
 
+// Our copies of what may hold a secret: a Bearer or Basic token, a session cookie, a password.
+void wipe_secrets(Request& r) {
+    for (std::string* s : {&r.authorization, &r.cookie, &r.api_key_header, &r.remote_passwd,
+                           &r.body})
+        sodium_memzero(s->data(), s->size());
+}
+
 extern "C" void on_shutdown_signal(int) { FCGX_ShutdownPending(); }
 
 // sigaction without SA_RESTART, so a pending accept() returns and the loop can end.
@@ -115,6 +122,10 @@ int run(int argc, char** argv) {
         }
         secret = std::move(*s);
     }
+    if (!options->session_secret_file.empty() && options->trusted_origins.empty())
+        std::fputs("gvx-fcgi: warning: --session-secret-file without --trusted-origin: every "
+                   "cookie-authenticated change will be refused (403)\n",
+                   stderr);
     auto store = Store::open(options->db_path);
     if (!store) {
         std::fprintf(stderr, "gvx-fcgi: %s: %s\n", options->db_path.c_str(),
@@ -145,7 +156,7 @@ int run(int argc, char** argv) {
                          req.path.c_str());
         }
         write_response(fr, res);
-        sodium_memzero(req.body.data(), req.body.size());
+        wipe_secrets(req);
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);

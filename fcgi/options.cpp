@@ -32,6 +32,27 @@ auth_request), are authorizations; anything else is an API request under --api-b
 SIGTERM finishes the request in progress and exits.
 )";
 
+namespace {
+
+// scheme://host[:port], as browsers send it in Origin: no path, query, fragment or user info.
+bool is_origin(std::string_view s) {
+    const std::size_t colon = s.find("://");
+    if (colon == std::string_view::npos || colon == 0) return false;
+    for (char c : s.substr(0, colon)) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+            return false;
+    }
+    const std::string_view authority = s.substr(colon + 3);
+    if (authority.empty()) return false;
+    for (char c : authority) {
+        if (c <= ' ' || c >= 0x7F || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 Result<Options> parse_options(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
@@ -57,6 +78,9 @@ Result<Options> parse_options(int argc, char** argv) {
             std::string origin;
             st = value(origin);
             while (!origin.empty() && origin.back() == '/') origin.pop_back();
+            if (st && !is_origin(origin))
+                st = invalid("--trusted-origin must be scheme://host[:port], e.g. "
+                             "https://git.example.com (got " + origin + ")");
             if (st) o.trusted_origins.push_back(origin);
         } else if (arg == "--realm") {
             st = value(o.realm);
