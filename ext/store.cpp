@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "core/token.hpp"
@@ -71,6 +72,15 @@ std::string printable(std::string_view s, std::size_t max) {
         if (c < 0x20 || c > 0x7E) c = '?';
     }
     return out;
+}
+
+// a - b, saturating instead of overflowing: now_ms comes from the caller, and
+// gvx_purge_expired(now_ms) accepts any INTEGER, so now - retention must not be UB.
+std::int64_t sub_sat(std::int64_t a, std::int64_t b) {
+    using Limits = std::numeric_limits<std::int64_t>;
+    std::int64_t r = 0;
+    if (!__builtin_sub_overflow(a, b, &r)) return r;
+    return b > 0 ? Limits::min() : Limits::max();
 }
 
 Status check_text(std::string_view what, std::string_view v, std::size_t max_bytes) {
@@ -720,7 +730,7 @@ Result<PurgeReport> Store::purge_batch(std::int64_t now, std::int64_t batch) {
                 Query q = s.query(Sql::purge_windows);
                 if (const int rc = q.step(); rc != SQLITE_DONE) return db_error(s.db_, rc);
             }
-            auto old = run(Sql::purge_old_activity, now - cfg->activity_retention, batch);
+            auto old = run(Sql::purge_old_activity, sub_sat(now, cfg->activity_retention), batch);
             if (!old) return std::move(old).error();
             r.activity = *old;
             if (r.activity < batch) {
@@ -746,7 +756,7 @@ Result<PurgeReport> Store::purge_preview(std::int64_t now) {
     };
     auto tokens = count(Sql::count_expired, now);
     if (!tokens) return std::move(tokens).error();
-    auto old = count(Sql::count_old_activity, now - cfg->activity_retention);
+    auto old = count(Sql::count_old_activity, sub_sat(now, cfg->activity_retention));
     if (!old) return std::move(old).error();
     auto all = count(Sql::count_activity, std::nullopt);
     if (!all) return std::move(all).error();
