@@ -38,7 +38,7 @@ fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends.
                (they share the socket), and stop them with the server.
 
 Helpers here:
-    tmpdir(tag) / free_port() / wait_for_port(host, port, timeout, proc)
+    tmpdir(tag) / free_port() / wait_for_port(host, port, timeout, proc) / wait_for_socket(path)
     start_process(argv, name, log_dir, env=None) -> Process (pid, alive(), stop(timeout), log_path)
     start_gvx_fcgi("--db", db, *args, log_dir=d, listen=None, procs=1)
         -> ([Process...], "127.0.0.1:PORT"): gvx-fcgi processes of a test's own
@@ -242,26 +242,67 @@ def wait_for_port(host, port, timeout=10.0, proc=None):
 
 
 def start_gvx_fcgi(*args, log_dir, listen=None, name="gvx-fcgi", procs=1):
-    """gvx-fcgi args... --listen HOST:PORT (a free port unless listen is given).
+    """gvx-fcgi args... --listen ADDR: a free 127.0.0.1 port unless listen names one (or a
+    Unix socket path).
 
     args are gvx-fcgi's own ("--db", path, ...). With procs > 1, that many processes accept on
-    one socket, passed to them as fd 0 as lighttpd and spawn-fcgi do. Returns
-    ([Process...], "host:port") once the port accepts connections."""
-    if listen is None:
-        listen = f"{HOST}:{free_port()}"
-    argv = [GVX_FCGI, *map(str, args)]
-    host, _, port = listen.rpartition(":")
+    one TCP socket, passed to them as fd 0 as lighttpd and spawn-fcgi do. Returns
+    ([Process...], addr) once addr accepts connections."""
+    for attempt in range(3):  # another test may take the free port first
+        addr = listen or f"{HOST}:{free_port()}"
+        try:
+            return _start_gvx_fcgi(addr, [GVX_FCGI, *map(str, args)], log_dir, name, procs), addr
+        except (RuntimeError, OSError) as e:
+            if listen or "in use" not in str(e) or attempt == 2:
+                raise
+
+
+def _start_gvx_fcgi(addr, argv, log_dir, name, procs):
+    if addr.startswith("/"):
+        ps = [start_process(argv + ["--listen", addr], name, log_dir)]
+        wait_for_socket(addr, proc=ps[0])
+        return ps
+    host, _, port = addr.rpartition(":")
     if procs == 1:
-        ps = [start_process(argv + ["--listen", listen], name, log_dir)]
+        ps = [start_process(argv + ["--listen", addr], name, log_dir)]
     else:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, int(port)))
             sock.listen(128)
             ps = [Process(argv, f"{name}-{i}", log_dir, stdin=sock.fileno())
                   for i in range(procs)]
-    wait_for_port(host, int(port), proc=ps[0])
-    return ps, listen
+    try:
+        wait_for_port(host, int(port), proc=ps[0])
+        _still_running(ps[0])
+    except BaseException:
+        for p in ps:
+            p.stop()
+        raise
+    return ps
+
+
+def _still_running(proc, settle=0.05):
+    """A process that lost the race for its port may still have been starting when another
+    program's listener answered: give it a moment to fail."""
+    time.sleep(settle)
+    if not proc.alive():
+        raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.log_tail()}")
+
+
+def wait_for_socket(path, timeout=10.0, proc=None):
+    """Until something accepts on the Unix socket path."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and not proc.alive():
+            raise RuntimeError(f"{proc.name} exited before listening on {path}:\n"
+                               f"{proc.log_tail()}")
+        with contextlib.suppress(OSError):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(path)
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listens on {path} after {timeout}s")
+        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,6 +630,7 @@ class WebServer:
                                       env=self.environment())
             try:
                 wait_for_port(HOST, self.port, self.start_timeout, self.proc)
+                _still_running(self.proc)
                 return
             except RuntimeError as e:
                 self.proc.stop()
