@@ -401,6 +401,23 @@ class GitTestCase(unittest.TestCase):
             with harness.sqlite(self.site.db) as c:
                 c.execute("DELETE FROM gvx_config WHERE name LIKE 'rate_limit%'")
 
+    # Next to last: without its authorizer the server must refuse, never let requests through.
+    def test_z_authorizer_down_fails_closed(self):
+        backends = self.site.srv.backends  # gvx-fcgi processes the harness started for it
+        if not backends:
+            self.skipTest("the server spawns gvx-fcgi itself (and restarts it)")
+        for b in backends:
+            b.stop()
+        reply = self.get_refs("git-receive-pack",
+                              harness.basic_auth(ALICE, self.site.tokens["alice"]))
+        self.assertGreaterEqual(reply.status, 500, reply)
+        before = self.site.head()
+        r = self.push_as(ALICE, self.site.tokens["alice"], "push without an authorizer") \
+            if not self.READS_NEED_TOKEN else \
+            self.clone(self.site.url(ALICE, self.site.tokens["alice"]), check=False)[1]
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(self.site.head(), before)
+
     # Runs last (unittest orders tests by name): stops the server so that buffered logs are
     # written, then looks for every token in them.
     def test_zz_tokens_never_logged(self):
