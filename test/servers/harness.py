@@ -20,7 +20,8 @@ Server modules -- lighttpd.py, apache.py, nginx.py -- each expose the same thing
                          HTPASSWD=path)                     # any further @PLACEHOLDER@ values
     srv.base_url          # "http://127.0.0.1:PORT"
     srv.url("/api/auth/api-key/list")
-    srv.port, srv.state_dir, srv.name ("lighttpd"), srv.config_path (the rendered config)
+    srv.port, srv.state_dir, srv.name ("lighttpd"), srv.config_path (the rendered config),
+    srv.vars (every value it was rendered with), srv.backends (the gvx-fcgi Processes)
     srv.logs()            # {file name: text} of every *.log in state_dir (server and gvx-fcgi)
     srv.stop()            # idempotent; also stops the gvx-fcgi processes started for it
     with lighttpd.start(...) as srv: ...                    # stops on exit
@@ -38,7 +39,8 @@ fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends.
                (they share the socket), and stop them with the server.
 
 Helpers here:
-    tmpdir(tag) / free_port() / wait_for_port(host, port, timeout, proc) / wait_for_socket(path)
+    tmpdir(tag) (removed at exit) / remove_tmpdir(path) / free_port()
+    wait_for_port(host, port, timeout, proc) / wait_for_socket(path, timeout, proc)
     start_process(argv, name, log_dir, env=None) -> Process (pid, alive(), stop(timeout), log_path)
     start_gvx_fcgi("--db", db, *args, log_dir=d, listen=None, procs=1)
         -> ([Process...], "127.0.0.1:PORT"): gvx-fcgi processes of a test's own
