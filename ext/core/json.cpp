@@ -37,7 +37,9 @@ std::optional<std::string> decode_metadata(std::string_view stored) {
     if (doc.IsNull()) return std::nullopt;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
-    doc.Accept(w);
+    // RapidJSON parses numbers between DBL_MAX and 1e309 as infinity, which its writer then
+    // refuses half-way: without this check the caller got truncated, invalid JSON.
+    if (!doc.Accept(w)) return std::nullopt;
     return std::string(buf.GetString(), buf.GetSize());
 }
 
