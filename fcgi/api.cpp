@@ -153,7 +153,9 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
         if (!it->value.IsObject()) return invalid_field("metadata must be an object");
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
-        it->value.Accept(w);
+        // A number beyond double range parses as infinity, which the writer refuses half-way.
+        if (!it->value.Accept(w))
+            return invalid_field("metadata must not hold numbers beyond the range of a double");
         t.metadata = std::string(buf.GetString(), buf.GetSize());
     }
     auto created = ctx.store.create(t, ctx.now);
