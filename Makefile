@@ -30,3 +30,26 @@ install: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Hardening (README "Hardening"). sanitize: the whole CTest suite in an ASan+UBSan build.
+ASAN_BUILD ?= build-asan
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -DGVX_SANITIZE=ON $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# fuzz: every libFuzzer target in test/fuzz for FUZZ_SECONDS each (clang++ needed), starting
+# from and adding to the committed corpora; findings land in $(FUZZ_BUILD)/findings/.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard test/fuzz/corpus/*))
+CLANGXX ?= $(firstword $(shell command -v clang++ clang++-14 2>/dev/null))
+
+fuzz:
+	@test -n "$(CLANGXX)" || { echo "make fuzz needs clang++ (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	cmake -S . -B $(FUZZ_BUILD) -DGVX_FUZZ=ON -DCMAKE_CXX_COMPILER=$(CLANGXX) $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	bash test/fuzz/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
