@@ -42,16 +42,17 @@ class CleanupCli(unittest.TestCase):
     def fill(self, expired=300, live=5, soon=2):
         """expired tokens (already past), live ones (never expire), soon ones (in 3 days)."""
         t = now_ms()
+        # Created valid, then moved into the past: creation itself refuses a past expiry.
         self.sql(
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {expired}) "
-            f"SELECT count(gvx_create('alice', 'expiring ' || i, {t + 1000})) FROM n",
+            f"SELECT count(gvx_create('alice', 'expiring ' || i, {t + DAY})) FROM n",
+            f"UPDATE apikey SET expires_at = {t - 1000} WHERE user_id = 'alice'",
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {live}) "
             f"SELECT count(gvx_create('bob', 'live ' || i)) FROM n",
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {soon}) "
             f"SELECT count(gvx_create('carol', 'soon ' || i, {t + 3 * DAY})) FROM n",
             f"INSERT INTO gvx_activity (at, key_id, key_start, outcome) VALUES "
             f"({t - 400 * DAY}, NULL, 'gvx_ol', 'INVALID_API_KEY')")
-        time.sleep(1.2)  # let the first batch expire
 
     def test_removes_expired_tokens_and_old_activity_only(self):
         self.fill()
