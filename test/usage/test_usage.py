@@ -120,17 +120,17 @@ class Usage(unittest.TestCase):
     def test_fixed_window_resets_when_the_window_ends(self):
         token = self.sql("SELECT gvx_create('alice', 'windowed') ->> 'key'")
         self.sql("INSERT INTO gvx_config VALUES ('rate_limit_enabled', 1), "
-                 "('rate_limit_max', 3), ('rate_limit_time_window', 2000)")
+                 "('rate_limit_max', 3), ('rate_limit_time_window', 3000)")
         _, addr = self.start_servers(procs=1)
         started = time.monotonic()
         self.assertEqual([authorize(addr, token).status for _ in range(3)], [200] * 3)
         # Keep knocking: with a sliding window every refused request would push the end out.
-        while time.monotonic() - started < 1.5:
+        while time.monotonic() - started < 2.0:
             r = authorize(addr, token)
             self.assertEqual(r.status, 429)
-            self.assertIn(r.header("Retry-After"), ("1", "2"))
+            self.assertIn(r.header("Retry-After"), ("1", "2", "3"))
             time.sleep(0.1)
-        while time.monotonic() - started < 2.2:
+        while time.monotonic() - started < 3.3:
             time.sleep(0.05)
         self.assertEqual(authorize(addr, token).status, 200)
 
@@ -145,9 +145,9 @@ class Usage(unittest.TestCase):
         self.assertEqual([authorize(addr, exempt).status for _ in range(6)], [200] * 6)
 
     def test_expired_token_is_refused_before_any_cleanup(self):
+        _, addr = self.start_servers(procs=1)
         now = int(time.time() * 1000)
         token = self.sql(f"SELECT gvx_create('alice', 'short', {now + 1500}) ->> 'key'")
-        _, addr = self.start_servers(procs=1)
         self.assertEqual(authorize(addr, token).status, 200)
         time.sleep(1.6)
         r = authorize(addr, token)
