@@ -53,6 +53,7 @@ Helpers here:
     sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
         output with gvx.so loaded
     files_containing(secret, *dirs) -> [paths]; assert_not_logged(secret, *servers_or_dirs)
+    assert_no_crash_reports(*servers_or_dirs): no sanitizer report or crash in any *.log
 Reply: .status .reason .headers [(name, value)] .header(name) .body (bytes) .text .json()
 """
 
@@ -536,6 +537,19 @@ def assert_not_logged(secret, *where):
     hits = files_containing(secret, *dirs)
     if hits:
         raise AssertionError(f"a secret appears in {hits}")
+
+
+CRASH_MARKERS = (b"ERROR: AddressSanitizer", b"runtime error:", b"ERROR: LeakSanitizer",
+                 b"Segmentation fault", b"terminate called")
+
+
+def assert_no_crash_reports(*where):
+    """AssertionError if a log under the given servers' state dirs/dirs shows a crash or a
+    sanitizer report (a GVX_SANITIZE build of gvx-fcgi writes them to its log)."""
+    dirs = [w.state_dir if isinstance(w, WebServer) else w for w in where]
+    hits = [p for m in CRASH_MARKERS for p in files_containing(m, *dirs) if p.endswith(".log")]
+    if hits:
+        raise AssertionError(f"crash or sanitizer report in {sorted(set(hits))}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,9 +78,10 @@ class ApiCase(unittest.TestCase):
                 cls.server.stop()
             if cls.other:
                 cls.other.stop()
+            dirs = [cls.work, *([cls.server.state_dir] if cls.server else [])]
             for secret in cls.secrets:
-                harness.assert_not_logged(secret, cls.work,
-                                          *([cls.server.state_dir] if cls.server else []))
+                harness.assert_not_logged(secret, *dirs)
+            harness.assert_no_crash_reports(*dirs)
         finally:
             harness.remove_tmpdir(cls.work)
             if cls.server and cls.server.state_dir:
