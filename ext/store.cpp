@@ -253,7 +253,6 @@ void Store::release_statements() noexcept {
     cache_.clear();
     session_stmt_.reset();
     username_stmt_.reset();
-    username_checked_ = false;
     prepared_ = false;
     if (side_) side_.reset();
 }
@@ -792,11 +791,15 @@ Result<std::optional<std::string>> Store::session_user(std::string_view session_
 
 Result<bool> Store::names_user(std::string_view user_id, std::string_view name) {
     if (name == user_id) return true;
-    if (!username_checked_) {
-        username_checked_ = true;
+    if (!username_stmt_) {
+        // Tried on every call until it works: the table may be created after gvx starts. Only
+        // Apache's authenticator mode asks, so the cost of a failed prepare is paid rarely.
+        // better-auth's username plugin stores usernames lowercased; people type "Carol".
         sqlite3_stmt* raw = nullptr;
-        if (sqlite3_prepare_v3(db_, "SELECT 1 FROM \"user\" WHERE id = ?1 AND username = ?2", -1,
-                               SQLITE_PREPARE_PERSISTENT, &raw, nullptr) == SQLITE_OK)
+        if (sqlite3_prepare_v3(db_,
+                               "SELECT 1 FROM \"user\" WHERE id = ?1 AND (username = ?2 OR "
+                               "username = lower(?2))",
+                               -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) == SQLITE_OK)
             username_stmt_.reset(raw);
         else
             sqlite3_finalize(raw);  // no user table or no username column: ids only

@@ -156,7 +156,6 @@ class Store {
     // Statements over better-auth's own tables, which may not exist: prepared on first use.
     StmtPtr session_stmt_;
     StmtPtr username_stmt_;
-    bool username_checked_ = false;
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

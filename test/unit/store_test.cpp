@@ -276,6 +276,24 @@ TEST_F(StoreTest, MigrationsAreIdempotentAndRefuseANewerSchema) {
     EXPECT_NE(s.error().message.find("newer than this gvx"), std::string::npos);
 }
 
+TEST_F(StoreTest, NamesUserByIdAndByBetterAuthUsernameOnceItsTableExists) {
+    auto named = [&](std::string_view id, std::string_view name) {
+        auto r = store->names_user(id, name);
+        EXPECT_TRUE(r);
+        return r && *r;
+    };
+    EXPECT_TRUE(named("u_carol", "u_carol"));
+    EXPECT_FALSE(named("u_carol", "carol"));  // no user table yet
+    RawDb raw(db.path());
+    raw.exec("CREATE TABLE \"user\" (id TEXT PRIMARY KEY, username TEXT UNIQUE);"
+             "INSERT INTO \"user\" VALUES ('u_carol', 'carol'), ('u_dave', 'dave')");
+    EXPECT_TRUE(named("u_carol", "carol"));  // the table appeared while the store was open
+    EXPECT_TRUE(named("u_carol", "Carol"));  // better-auth keeps usernames lowercased
+    EXPECT_FALSE(named("u_carol", "dave"));
+    EXPECT_FALSE(named("u_carol", "u_dave"));
+    EXPECT_FALSE(named("u_carol", ""));
+}
+
 // A database exported from Gitflare: its tokens verify, its data stays as it was.
 TEST(Gitflare, FixtureTokensVerifyAndNothingForeignChanges) {
     ASSERT_GE(sodium_init(), 0);
