@@ -135,7 +135,7 @@ constexpr const char* kSql[] = {
     // select_by_id_user
     "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND user_id = ?2",
     // select_by_user
-    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, id",
+    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, rowid",
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "

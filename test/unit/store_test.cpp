@@ -265,6 +265,17 @@ TEST_F(StoreTest, ListIsOldestFirstAndPerUser) {
     EXPECT_EQ((*list)[0].name, "token 4");
 }
 
+TEST_F(StoreTest, ListKeepsCreationOrderWithinTheSameMillisecond) {
+    const std::int64_t t0 = now_ms();
+    for (int i = 0; i < 20; ++i)
+        ASSERT_TRUE(store->create(NewToken{.user_id = "alice", .name = "same ms " + std::to_string(i)},
+                                  t0));
+    auto list = store->list("alice");
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 20u);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ((*list)[i].name, "same ms " + std::to_string(i));
+}
+
 TEST_F(StoreTest, MigrationsAreIdempotentAndRefuseANewerSchema) {
     store.reset();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(open_store(db.path()));
