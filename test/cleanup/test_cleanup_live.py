@@ -34,10 +34,7 @@ class LiveCleanup(unittest.TestCase):
         harness.remove_tmpdir(self.dir)
 
     def sql(self, *statements):
-        ext = os.path.splitext(ARGS.ext)[0]
-        return subprocess.run([ARGS.sqlite3, "-bail", "-batch", self.db, f".load {ext}",
-                               *statements], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return harness.gvx_sql(self.db, ";\n".join(statements)).strip()
 
     def test_cleanup_while_verifying(self):
         now = int(time.time() * 1000)
@@ -122,5 +119,5 @@ if __name__ == "__main__":
     ap.add_argument("--sqlite3", required=True)
     ap.add_argument("--gvx-fcgi", required=True)
     ARGS, rest = ap.parse_known_args()
-    harness.GVX_FCGI = ARGS.gvx_fcgi
+    harness.GVX_FCGI, harness.GVX_EXT, harness.SQLITE3 = ARGS.gvx_fcgi, ARGS.ext, ARGS.sqlite3
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
