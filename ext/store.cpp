@@ -34,6 +34,10 @@ constexpr std::size_t kMaxNameChars = 50;
 constexpr std::size_t kMaxIpBytes = 64;
 constexpr std::size_t kMaxUserAgentBytes = 256;
 constexpr std::size_t kMaxMetadataBytes = 16 * 1024;
+// Durations (gvx_config, a token's rate-limit window) beyond this count as this: far past any
+// token's life, and small enough that now + duration cannot overflow, whatever integer an
+// admin stored.
+constexpr std::int64_t kMaxDurationMs = 100LL * 365 * 86'400'000;
 
 #define GVX_TOKEN_COLUMNS                                                                 \
     "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
@@ -425,11 +429,14 @@ Result<Config> Store::config() {
         const std::string name = q.text(0);
         const std::int64_t v = q.int64(1);
         if (name == "rate_limit_enabled") c.rate_limit_enabled = v != 0;
-        else if (name == "rate_limit_time_window" && v > 0) c.rate_limit_time_window = v;
+        else if (name == "rate_limit_time_window" && v > 0)
+            c.rate_limit_time_window = std::min(v, kMaxDurationMs);
         else if (name == "rate_limit_max" && v >= 0) c.rate_limit_max = v;
-        else if (name == "activity_retention_ms" && v > 0) c.activity_retention = v;
+        else if (name == "activity_retention_ms" && v > 0)
+            c.activity_retention = std::min(v, kMaxDurationMs);
         else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
-        else if (name == "max_token_lifetime_ms" && v >= 0) c.max_token_lifetime = v;
+        else if (name == "max_token_lifetime_ms" && v >= 0)
+            c.max_token_lifetime = std::min(v, kMaxDurationMs);
     }
     if (rc != SQLITE_DONE) return db_error(db_, rc);
     return c;
@@ -541,7 +548,7 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         remaining = r.remaining;
         last_refill_at = r.last_refill_at;
         if (remaining && r.refill_interval && r.refill_amount &&
-            now - r.last_refill_at.value_or(r.created_at) >= *r.refill_interval) {
+            sub_sat(now, r.last_refill_at.value_or(r.created_at)) >= *r.refill_interval) {
             remaining = r.refill_amount;
             last_refill_at = now;
         }
@@ -558,8 +565,8 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         if (!cfg) return std::move(cfg).error();
         TokenRecord& r = *v.record;
         if (cfg->rate_limit_enabled && r.rate_limit_enabled.value_or(true)) {
-            const std::int64_t window = r.rate_limit_time_window.value_or(
-                cfg->rate_limit_time_window);
+            const std::int64_t window = std::min(
+                r.rate_limit_time_window.value_or(cfg->rate_limit_time_window), kMaxDurationMs);
             const std::int64_t max = r.rate_limit_max.value_or(cfg->rate_limit_max);
             std::int64_t start = now;
             std::int64_t count = 0;
