@@ -33,6 +33,7 @@ namespace {
 constexpr const char* kTokens[] = {
     "gvx_AliceOk000000000000000000000000000000000000000000000000000000000",
     "gvx_AliceExpired0000000000000000000000000000000000000000000000000000",
+    "gvx_AliceRefill00000000000000000000000000000000000000000000000000000",
 };
 constexpr const char* kConfigNames[] = {"rate_limit_enabled",    "rate_limit_time_window",
                                         "rate_limit_max",        "activity_retention_ms",
@@ -75,11 +76,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     reset_sql = "DELETE FROM apikey; DELETE FROM gvx_activity; DELETE FROM gvx_rate_window; "
                 "DELETE FROM gvx_config;"
                 "INSERT INTO apikey (id, name, start, prefix, key, user_id, created_at, "
-                "updated_at, enabled, expires_at, metadata, rate_limit_max) VALUES "
+                "updated_at, enabled, expires_at, metadata, rate_limit_max, "
+                "rate_limit_time_window, remaining, refill_interval, refill_amount, "
+                "last_refill_at) VALUES "
                 "('AliceOk', 'ok', 'gvx_Al', 'gvx_', '" + gvx::hash_key(kTokens[0]) +
-                "', 'alice', 1, 1, 1, NULL, '\"{\\\"a\\\":1}\"', 0), "
+                "', 'alice', 1, 1, 1, NULL, '\"{\\\"a\\\":1}\"', 0, NULL, NULL, NULL, NULL, "
+                "NULL), "
                 "('AliceExpired', 'old', 'gvx_Al', 'gvx_', '" + gvx::hash_key(kTokens[1]) +
-                "', 'alice', 1, 1, 1, 1700000000000, NULL, NULL);";
+                "', 'alice', 1, 1, 1, 1700000000000, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+                // a hostile row, as an admin's UPDATE could leave it
+                "('AliceRefill', 'refill', 'gvx_Al', 'gvx_', '" + gvx::hash_key(kTokens[2]) +
+                "', 'alice', -9223372036854775807, 1, 1, NULL, '[1]', NULL, "
+                "9223372036854775807, 0, 1000, 5, -9223372036854775807);";
     exec(reset_sql);
     return 0;
 }

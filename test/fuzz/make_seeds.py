@@ -186,6 +186,10 @@ def main():
         "format": f"gvx_check_format\n-\nT{T['ok']}\n",
         "hash-real": "gvx_key_hash\n-\nR1.5\n",
         "version": "gvx_version\n-\n",
+        "config-window-max": f"gvx_check\n1 9223372036854775807 0\nT{T['ok']}\n",
+        "config-lifetime-max": "gvx_create\n- - - - - 9223372036854775807\nTalice\nTforever\n",
+        "config-retention-max": "gvx_cleanup\n- - - 9223372036854775807 1\nI1800000000000\n",
+        "refill-hostile-row": "gvx_check\n-\nTgvx_AliceRefill" + "0" * 53 + "\n",
         "too-many": "gvx_verify\n-\nTa\nTb\nTc\nTd\n",
     })
 
