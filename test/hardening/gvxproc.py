@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -72,7 +73,10 @@ class Server:
         err = open(self.stderr_path, "ab")
         err.write(f"--- start {self.generation}: {' '.join(args)}\n".encode())
         err.flush()
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        limit = self.fleet.stack_bytes
+        preexec = (lambda: resource.setrlimit(resource.RLIMIT_STACK, (limit, limit))) if limit else None
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                     preexec_fn=preexec)
         err.close()
         self.fleet.pids.add(self.proc.pid)
         deadline = time.monotonic() + timeout
@@ -122,8 +126,9 @@ class Server:
 
 
 class Fleet:
-    def __init__(self, binary, db, workdir, extra_args=()):
+    def __init__(self, binary, db, workdir, extra_args=(), stack_bytes=None):
         self.binary = binary
+        self.stack_bytes = stack_bytes  # RLIMIT_STACK for the processes (None: inherited)
         self.db = db
         self.workdir = workdir
         self.extra_args = extra_args

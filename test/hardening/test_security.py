@@ -322,6 +322,33 @@ def malformed(c, rec, a, server, db, key):
     c.check(before == after, "the malformed requests changed no stored token")
 
 
+def deep_nesting(c, rec, args, work, db):
+    """Bodies nested as deep as 64 KiB allows, against a server with a 1 MB stack (RapidJSON
+    recurses per level: this crashed gvx-fcgi before bodies were limited to 64 levels)."""
+    with Fleet(args.fcgi, db, work, ["--trust-remote-user"], stack_bytes=1 << 20) as small:
+        server, = small.start(1)
+        server.name = "gvx-fcgi-1mb-stack"
+        half = 32767
+        pre = b'{"name":"abcd","metadata":{"a":'
+        n = (65536 - len(pre) - 2) // 2
+        bodies = [("32767 nested arrays", b"[" * half + b"]" * half),
+                  ("65536 open arrays", b"[" * 65536),
+                  ("deep metadata", pre + b"[" * n + b"]" * n + b"}}"),
+                  ("deep objects", b'{"a":' * 10000 + b"1" + b"}" * 10000)]
+        for label, body in bodies:
+            try:
+                r = rec.keep(fc.api(server.address, "POST", "create", user="u_alice", body=body))
+                status = r.status
+            except fc.FcgiError as e:
+                status = f"no answer: {e}"
+            c.check(status == 400, f"1 MB stack: {label} -> 400 ({status})")
+        ok = rec.keep(fc.api(server.address, "POST", "update", user="u_alice",
+                             body=b'{"keyId":"x","note":"\\"' + b"[{" * 100 + b'"}'))
+        c.check(ok.status == 404, f"brackets inside strings do not count as nesting ({ok.status})")
+        c.check(server.alive() and server.stop() == 0, "the 1 MB-stack server survives and exits 0")
+        c.check(not small.sanitizer_reports(), "no sanitizer report (1 MB stack)")
+
+
 def timing(c, rec, a, db, n):
     created = [rec.keep(fc.api(a, "POST", "create", user="u_alice", body={"name": f"timing {i}"}),
                         True).json() for i in range(2)]
@@ -386,6 +413,7 @@ def run():
             remote_user_untrusted(checks, rec, untrusting.address)
             csrf(checks, rec, server.address, secret)
             malformed(checks, rec, server.address, server, db, key)
+            deep_nesting(checks, rec, args, work, db)
             timing(checks, rec, server.address, db, args.timing_samples)
             for s in (server, untrusting):
                 rc = s.stop()
