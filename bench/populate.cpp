@@ -1,8 +1,9 @@
-// gvx-bench-populate --out FILE --live N [--expired M]
+// gvx-bench-populate --out FILE --live N [--expired M] [--activity A]
 //
 // Writes a benchmark database: gvx's own schema (made by gvx::Store, so it is exactly what gvx
-// creates), then N live and M long-expired tokens inserted with raw SQL in one transaction.
-// 1M gvx_create() calls would take minutes; this takes seconds. bench/run caches the result.
+// creates), then N live and M long-expired tokens and A activity rows, inserted with raw SQL in
+// one transaction. 1M gvx_create() calls would take minutes; this takes seconds. bench/run
+// caches the result.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@ struct Options {
     std::string out;
     std::int64_t live = 0;
     std::int64_t expired = 0;
+    std::int64_t activity = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -29,10 +31,11 @@ Options parse(int argc, char** argv) {
         if (flag == "--out") o.out = argv[i + 1];
         else if (flag == "--live") o.live = std::atoll(argv[i + 1]);
         else if (flag == "--expired") o.expired = std::atoll(argv[i + 1]);
+        else if (flag == "--activity") o.activity = std::atoll(argv[i + 1]);
         else bench::die("unknown option", flag);
     }
-    if (o.out.empty() || o.live < 0 || o.expired < 0)
-        bench::die("usage", "gvx-bench-populate --out FILE --live N [--expired M]");
+    if (o.out.empty() || o.live < 0 || o.expired < 0 || o.activity < 0)
+        bench::die("usage", "gvx-bench-populate --out FILE --live N [--expired M] [--activity A]");
     return o;
 }
 
@@ -64,6 +67,28 @@ void insert_family(sqlite3* db, sqlite3_stmt* insert, bench::Family family, std:
     }
 }
 
+// The same INSERT as gvx's verification (ext/store.cpp).
+constexpr const char* kInsertActivity =
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "VALUES (?1, ?2, ?3, 'OK', '203.0.113.7', 'git/2.39.5')";
+
+// A log as a busy server keeps it: rows for live tokens, dated in the future (2100) so that
+// retention never removes them however old the cached database gets; cleanup then finds the
+// log as large as it is and only trims what exceeds activity_max_rows.
+void insert_activity(sqlite3* db, std::int64_t count, std::int64_t live) {
+    bench::Stmt insert = bench::prepare(db, kInsertActivity);
+    constexpr std::int64_t kYear2100Ms = 4'102'444'800'000;
+    for (std::int64_t i = 0; i < count; ++i) {
+        const auto n = static_cast<std::uint64_t>(live > 0 ? i % live : i);
+        const std::string id = bench::id_of(bench::Family::live, n);
+        const std::string start = bench::token_of(bench::Family::live, n).substr(0, 6);
+        sqlite3_bind_int64(insert.get(), 1, kYear2100Ms + i);
+        bench::bind_text(insert.get(), 2, id);
+        bench::bind_text(insert.get(), 3, start);
+        bench::step_done(db, insert.get());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,9 +109,11 @@ int main(int argc, char** argv) {
         insert_family(db.get(), insert.get(), bench::Family::live, o.live);
         insert_family(db.get(), insert.get(), bench::Family::expired, o.expired);
     }
+    insert_activity(db.get(), o.activity, o.live);
     bench::exec(db.get(), "COMMIT");
     bench::exec(db.get(), "PRAGMA journal_mode=WAL");
-    std::printf("%s: %lld live, %lld expired tokens\n", o.out.c_str(),
-                static_cast<long long>(o.live), static_cast<long long>(o.expired));
+    std::printf("%s: %lld live, %lld expired tokens, %lld activity rows\n", o.out.c_str(),
+                static_cast<long long>(o.live), static_cast<long long>(o.expired),
+                static_cast<long long>(o.activity));
     return 0;
 }

@@ -17,6 +17,7 @@ Options parse_options(int argc, char** argv) {
         else if (flag == "--large") o.large_db = value;
         else if (flag == "--expired") o.expired_db = value;
         else if (flag == "--scratch") o.scratch = value;
+        else if (flag == "--cleanup") o.cleanup_script = value;
         else if (flag == "--reps") o.reps = std::atoi(value);
         else if (flag == "--ops") o.ops = static_cast<std::size_t>(std::atoll(value));
         else if (flag == "--only") o.only = value;
@@ -25,7 +26,7 @@ Options parse_options(int argc, char** argv) {
     if (o.extension.empty() || o.small_db.empty() || o.large_db.empty() ||
         o.expired_db.empty() || o.scratch.empty() || o.reps < 1 || o.ops < 1)
         die("usage", "gvx-bench-sql --ext gvx.so --small DB --large DB --expired DB "
-                     "--scratch DIR [--reps N] [--ops N] [--only verify|list|purge]");
+                     "--scratch DIR [--cleanup SCRIPT] [--reps N] [--ops N] [--only verify|list|purge]");
     return o;
 }
 

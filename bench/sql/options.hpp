@@ -12,6 +12,7 @@ struct Options {
     std::string large_db;    // ... with the larger one (1M)
     std::string expired_db;  // ... with expired tokens to purge and a few live ones
     std::string scratch;     // where fresh copies are written
+    std::string cleanup_script;  // scripts/gvx-cleanup; empty: gvx_purge_expired() in-process
     int reps = 9;            // recorded repetitions per interleaved measurement
     std::size_t ops = 2000;  // operations per block
     std::string only;        // run one group: "verify", "list" or "purge" (default: all)

@@ -1,20 +1,24 @@
 // Rows: the cron cleanup of many expired tokens while verifications keep arriving at a steady
-// pace. gvx runs SELECT gvx_purge_expired() (batches of 500, each its own transaction) on one
-// connection while another verifies with gvx_verify(); the baseline runs the same batch
-// statements and the same verification statements. Reported: the purge's wall time, and the
-// verification p99 while it runs against the p99 of the same pace without it.
+// pace. gvx: scripts/gvx-cleanup itself, in its own process (or, without --cleanup, SELECT
+// gvx_purge_expired() on a connection of ours), while a thread verifies as gvx-fcgi does
+// (gvx::Store::open, Store::verify). The baseline loops over the same batch statements, 500
+// rows at a time without pauses, while verifying with the same statements on a plain
+// connection. Reported: the purge's wall time, and the verification p99 while it runs against
+// the p99 of the same pace without it.
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "bench_db.hpp"
 #include "bench_tokens.hpp"
+#include "cleanup_command.hpp"
 #include "clock.hpp"
 #include "gvx_sql.hpp"
 #include "raw_store.hpp"
 #include "rows.hpp"
 #include "sql_rows.hpp"
 #include "stats.hpp"
+#include "store.hpp"
 
 namespace bench {
 namespace {
@@ -29,6 +33,7 @@ struct PurgeRun {
     double purge_ns = 0;
     std::int64_t purged = 0;
     std::int64_t expected = 0;
+    std::int64_t activity_rows = 0;
     std::vector<double> quiet_ns, during_ns;
 };
 
@@ -52,23 +57,39 @@ std::vector<double> paced_latencies(Verify&& verify_once, Stop&& stop) {
 PurgeRun run_cleanup(const Options& o, bool use_gvx, std::size_t quiet_ops) {
     const std::string path =
         fresh_copy(o.expired_db, o.scratch, use_gvx ? "purge-gvx.db" : "purge-raw.db");
-    Db verifier_db = open_bench_db(path, use_gvx ? o.extension : "");
-    GvxSql* gvx = nullptr;
-    std::unique_ptr<GvxSql> gvx_owner;
-    std::unique_ptr<RawStore> raw;
-    if (use_gvx) gvx = (gvx_owner = std::make_unique<GvxSql>(verifier_db.get())).get();
-    else raw = std::make_unique<RawStore>(verifier_db.get());
-
     PurgeRun run;
-    const std::int64_t live = query_int(verifier_db.get(),
-                                        "SELECT count(*) FROM apikey WHERE expires_at IS NULL");
-    run.expected = query_int(verifier_db.get(),
-                             "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL");
+    std::int64_t live = 0;
+    {
+        Db db = open_bench_db(path, "");
+        live = query_int(db.get(), "SELECT count(*) FROM apikey WHERE expires_at IS NULL");
+        run.expected = query_int(db.get(), "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL");
+        run.activity_rows = query_int(db.get(), "SELECT count(*) FROM gvx_activity");
+    }
     if (live == 0) die("cleanup", "the database has no live tokens to verify");
+
+    // gvx verifies on a connection of its own, opened and tuned by gvx as in gvx-fcgi.
+    std::unique_ptr<gvx::Store> gvx_store;
+    Db raw_db;
+    std::unique_ptr<RawStore> raw;
+    if (use_gvx) {
+        auto opened = gvx::Store::open(path);
+        if (!opened) die("gvx::Store::open", opened.error().message);
+        gvx_store = std::move(*opened);
+    } else {
+        raw_db = open_bench_db(path, "");
+        raw = std::make_unique<RawStore>(raw_db.get());
+    }
     auto verify_once = [&](std::size_t op) {
         const std::string token = token_of(Family::live, op % static_cast<std::size_t>(live));
-        const bool ok = use_gvx ? gvx->verify(token, kIp, kUserAgent).has_value()
-                                : raw->verify(token, kIp, kUserAgent, now_ms()).has_value();
+        bool ok = false;
+        if (use_gvx) {
+            auto v = gvx_store->verify(token, gvx::ClientInfo{.ip = kIp, .user_agent = kUserAgent},
+                                       now_ms());
+            if (!v) die("gvx::Store::verify", v.error().message);
+            ok = v->outcome == gvx::Outcome::ok;
+        } else {
+            ok = raw->verify(token, kIp, kUserAgent, now_ms()).has_value();
+        }
         if (!ok) die("cleanup", "a live token did not verify");
     };
 
@@ -76,14 +97,17 @@ PurgeRun run_cleanup(const Options& o, bool use_gvx, std::size_t quiet_ops) {
 
     std::atomic<bool> purging{true};
     std::thread purger([&] {
-        Db db = open_bench_db(path, use_gvx ? o.extension : "");
         const std::int64_t start = now_ns();
-        if (use_gvx) {
+        if (use_gvx && !o.cleanup_script.empty()) {
+            run.purged = run_gvx_cleanup(o.cleanup_script, o.extension, path);
+        } else if (use_gvx) {
+            Db db = open_bench_db(path, o.extension);
             GvxSql purge_gvx(db.get());
             run.purged = purge_gvx.purge_expired();
         } else {
+            Db db = open_bench_db(path, "");
             RawStore purge_raw(db.get());
-            for (;;) {  // the loop of gvx's purge_all (ext/functions.cpp)
+            for (;;) {  // the statements of gvx's purge_all (ext/functions.cpp), no pauses
                 const RawPurge r = purge_raw.purge_batch(now_ms(), kPurgeBatch);
                 run.purged += r.tokens;
                 if (r.tokens < kPurgeBatch && r.activity < kPurgeBatch) break;
@@ -114,8 +138,8 @@ void run_purge_rows(const Options& o) {
     const PurgeRun g = run_cleanup(o, true, quiet_ops);
     const PurgeRun r = run_cleanup(o, false, quiet_ops);
     const double time_ratio = g.purge_ns / r.purge_ns;
-    print_row(Row{.what = "cleanup: purge " + format_count(g.expected) +
-                          " expired tokens, 2k verify/s meanwhile",
+    print_row(Row{.what = "cleanup: purge " + format_count(g.expected) + " expired tokens (" +
+                          format_count(g.activity_rows) + " activity rows), 2k verify/s meanwhile",
                   .gvx = format_seconds(g.purge_ns),
                   .baseline = format_seconds(r.purge_ns),
                   .ratio = format_ratio(time_ratio),
