@@ -32,7 +32,9 @@ def main():
             meta[fields[1]] = fields[2]
         elif fields[0] == "row" and len(fields) == 7:
             rows.append(fields[1:])
-    print(f"gvx `make bench`, {meta.get('date', '?')}, {meta.get('mode', '?')} mode  ")
+    mode = meta.get("mode", "?")
+    note = " (few repetitions: indicative only)" if mode == "quick" else ""
+    print(f"gvx `make bench`, {meta.get('date', '?')}, {mode} mode{note}  ")
     print(f"machine: {meta.get('machine', '?')}, SQLite {meta.get('sqlite', '?')}, "
           f"{meta.get('compiler', '?')}, Release  ")
     print(f"SQL rows: median of {meta.get('repetitions', '?')}, gvx and baseline interleaved; "
