@@ -111,6 +111,10 @@ TEST(Concurrency, NoTokenVerifiesAfterItsRevokeReturned) {
                 const std::int64_t started = now_ms();
                 auto v = (*store)->verify(key, {}, started);
                 if (v && v->outcome == Outcome::ok) last_ok = started;
+                // Two writers in a tight loop: SQLite's busy handler polls with sleeps, so the
+                // other child can miss every free moment and never verify at all (seen under
+                // ASan and a loaded CI). A pause leaves the lock free for it.
+                usleep(500);
             }
             (void)!write(pipefd[1], &last_ok, sizeof last_ok);
             _exit(0);
