@@ -21,8 +21,10 @@
 **   gvx_check(token [, ip [, user_agent]])     -> TEXT JSON {"valid","error","key"}
 **   gvx_revoke(id [, user_id])                 -> INTEGER 1 if a token was deleted, else 0
 **   gvx_purge_expired([now_ms])                -> INTEGER number of expired tokens deleted
-**       Also prunes activity past its retention; works in short batches.
-**   gvx_cleanup([now_ms [, dry_run]])          -> TEXT JSON {"tokens","activity","dryRun"}
+**       Also prunes activity past its retention; in short, paced batches (ext/cleanup.hpp).
+**   gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]) -> TEXT JSON {"tokens","activity","dryRun"}
+**       pause_ratio: pause this many times as long as each batch took (default from
+**       gvx_config cleanup_pause_ratio, 4); 0 = as fast as possible.
 **   gvx_list(user_id)                          -> TEXT JSON array of the user's tokens
 **   gvx_check_format(token)                    -> INTEGER 1 if prefix + 64 base62 + checksum
 **   gvx_key_hash(token)                        -> TEXT what apikey.key stores for the token
@@ -38,6 +40,7 @@
 #include <string>
 #include <string_view>
 
+#include "cleanup.hpp"
 #include "connection.hpp"
 #include "core/json.hpp"
 #include "core/token.hpp"
@@ -47,7 +50,6 @@ namespace gvx {
 namespace {
 
 constexpr std::size_t kMaxArgBytes = 4096;
-constexpr std::int64_t kPurgeBatch = 500;
 
 std::int64_t now_ms() {
     using namespace std::chrono;
@@ -290,21 +292,6 @@ void fn_revoke(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     });
 }
 
-// Purges in batches of kPurgeBatch, each its own short transaction when called at top level.
-Result<PurgeReport> purge_all(Store& store, std::int64_t now) {
-    PurgeReport total;
-    for (;;) {
-        auto r = store.purge_batch(now, kPurgeBatch);
-        if (!r) return std::move(r).error();
-        total.tokens += r->tokens;
-        total.activity += r->activity;
-        if (r->tokens < kPurgeBatch && r->activity < kPurgeBatch) return total;
-        // Between batches, give waiting writers (verifications) the lock: without a pause
-        // this loop takes it straight back and they starve until the purge ends.
-        if (sqlite3_get_autocommit(store.db())) sqlite3_sleep(2);
-    }
-}
-
 bool now_arg(sqlite3_context* ctx, int argc, sqlite3_value** argv, const char* fn,
              std::int64_t* now) {
     *now = now_ms();
@@ -322,18 +309,19 @@ void fn_purge_expired(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         if (argc > 1) return fail(ctx, "gvx_purge_expired([now_ms]): wrong number of arguments");
         std::int64_t now = 0;
         if (!now_arg(ctx, argc, argv, fn, &now)) return;
-        auto r = purge_all(store_of(ctx), now);
+        auto r = purge_paced(store_of(ctx), now);
         if (!r) return report(ctx, fn, r.error());
         sqlite3_result_int64(ctx, r->tokens);
     });
 }
 
-// gvx_cleanup([now_ms [, dry_run]]) -> {"tokens":N,"activity":N,"dryRun":bool}
+// gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]) -> {"tokens":N,"activity":N,"dryRun":bool}
 void fn_cleanup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     guarded(ctx, [&] {
         constexpr const char* fn = "gvx_cleanup";
-        if (argc > 2)
-            return fail(ctx, "gvx_cleanup([now_ms [, dry_run]]): wrong number of arguments");
+        if (argc > 3)
+            return fail(ctx, "gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]): wrong number "
+                             "of arguments");
         std::int64_t now = 0;
         if (!now_arg(ctx, argc, argv, fn, &now)) return;
         bool dry_run = false;
@@ -342,7 +330,16 @@ void fn_cleanup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
             if (!d.ok) return;
             dry_run = !d.is_null && d.value != 0;
         }
-        auto r = dry_run ? store_of(ctx).purge_preview(now) : purge_all(store_of(ctx), now);
+        std::optional<std::int64_t> pause_ratio;
+        if (argc > 2) {
+            const IntArg p = int_arg(ctx, argv[2], fn, "pause_ratio");
+            if (!p.ok) return;
+            if (!p.is_null && p.value < 0)
+                return fail(ctx, "gvx_cleanup(pause_ratio): must not be negative");
+            if (!p.is_null) pause_ratio = p.value;
+        }
+        auto r = dry_run ? store_of(ctx).purge_preview(now)
+                         : purge_paced(store_of(ctx), now, pause_ratio);
         if (!r) return report(ctx, fn, r.error());
         result_text(ctx, "{\"tokens\":" + std::to_string(r->tokens) +
                              ",\"activity\":" + std::to_string(r->activity) +

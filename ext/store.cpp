@@ -120,7 +120,7 @@ enum class Store::Sql : std::size_t {
     purge_excess_activity,
     count_expired,
     count_old_activity,
-    count_activity,
+    count_excess_activity,
     begin_immediate,
     commit,
     rollback,
@@ -168,22 +168,24 @@ constexpr const char* kSql[] = {
     "SELECT id, at, key_id, key_start, outcome, ip, user_agent FROM gvx_activity "
     "WHERE key_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
     // purge_tokens
-    "DELETE FROM apikey WHERE id IN (SELECT id FROM apikey WHERE expires_at IS NOT NULL "
+    "DELETE FROM apikey WHERE rowid IN (SELECT rowid FROM apikey WHERE expires_at IS NOT NULL "
     "AND expires_at <= ?1 LIMIT ?2)",
     // purge_windows: windows of tokens that no longer exist
     "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)",
     // purge_old_activity
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)",
-    // purge_excess_activity: beyond activity_max_rows, the oldest go first
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity ORDER BY id "
-    "LIMIT min(?2, max(0, (SELECT count(*) FROM gvx_activity) - ?1)))",
+    // purge_excess_activity: only the newest activity_max_rows ids stay. Ids only grow, so
+    // max(id) bounds the count without counting (count(*) per batch was O(rows)).
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
+    "(SELECT max(id) FROM gvx_activity) - ?1 ORDER BY id LIMIT ?2)",
     // count_expired
     "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL AND expires_at <= ?1",
     // count_old_activity
     "SELECT count(*) FROM gvx_activity WHERE at < ?1",
-    // count_activity
-    "SELECT count(*) FROM gvx_activity",
+    // count_excess_activity: what purge_excess_activity would take beyond the old rows
+    "SELECT count(*) FROM gvx_activity WHERE id <= (SELECT max(id) FROM gvx_activity) - ?1 "
+    "AND at >= ?2",
     // Transaction control, prepared once too: parsing them on every verification costs more
     // than the SELECT does.
     "BEGIN IMMEDIATE",
@@ -435,6 +437,8 @@ Result<Config> Store::config() {
         else if (name == "activity_retention_ms" && v > 0)
             c.activity_retention = std::min(v, kMaxDurationMs);
         else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
+        else if (name == "cleanup_hold_us" && v > 0) c.cleanup_hold_us = v;
+        else if (name == "cleanup_pause_ratio" && v >= 0) c.cleanup_pause_ratio = v;
         else if (name == "max_token_lifetime_ms" && v >= 0)
             c.max_token_lifetime = std::min(v, kMaxDurationMs);
     }
@@ -754,20 +758,20 @@ Result<PurgeReport> Store::purge_preview(std::int64_t now) {
     if (auto st = prepare(); !st) return std::move(st).error();
     auto cfg = config();
     if (!cfg) return std::move(cfg).error();
-    auto count = [&](Sql which, std::optional<std::int64_t> arg) -> Result<std::int64_t> {
+    const std::int64_t oldest_kept = sub_sat(now, cfg->activity_retention);
+    auto count = [&](Sql which, std::int64_t a, std::int64_t b) -> Result<std::int64_t> {
         Query q = query(which);
-        if (arg) q.bind(1, *arg);
+        q.bind(1, a).bind(2, b);  // a statement ignores the values it has no place for
         if (const int rc = q.step(); rc != SQLITE_ROW) return db_error(db_, rc);
         return q.int64(0);
     };
-    auto tokens = count(Sql::count_expired, now);
+    auto tokens = count(Sql::count_expired, now, 0);
     if (!tokens) return std::move(tokens).error();
-    auto old = count(Sql::count_old_activity, sub_sat(now, cfg->activity_retention));
+    auto old = count(Sql::count_old_activity, oldest_kept, 0);
     if (!old) return std::move(old).error();
-    auto all = count(Sql::count_activity, std::nullopt);
-    if (!all) return std::move(all).error();
-    const std::int64_t excess = std::max<std::int64_t>(0, *all - *old - cfg->activity_max_rows);
-    return PurgeReport{.tokens = *tokens, .activity = *old + excess};
+    auto excess = count(Sql::count_excess_activity, cfg->activity_max_rows, oldest_kept);
+    if (!excess) return std::move(excess).error();
+    return PurgeReport{.tokens = *tokens, .activity = *old + *excess};
 }
 
 Result<std::optional<std::string>> Store::session_user(std::string_view session_token,

@@ -28,6 +28,10 @@ struct Config {
     std::int64_t activity_retention = 30LL * 86'400'000;  // ms
     std::int64_t activity_max_rows = 1'000'000;
     std::int64_t max_token_lifetime = 0;  // ms; 0 = tokens may never expire
+    // Cleanup pacing (ext/cleanup.cpp): how long one batch may hold the write lock, and how
+    // many times that long to pause after it; 0 = as fast as possible.
+    std::int64_t cleanup_hold_us = 500;
+    std::int64_t cleanup_pause_ratio = 4;
 };
 
 struct NewToken {

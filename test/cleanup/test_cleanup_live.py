@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "servers"))
 import harness  # noqa: E402
 
 ARGS = None
-EXPIRED = 100_000
+EXPIRED = 20_000
 LIVE = 20
 PROCESSES = 2
 THREADS = 4

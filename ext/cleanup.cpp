@@ -1,0 +1,55 @@
+#include "cleanup.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace gvx {
+namespace {
+
+constexpr std::int64_t kMinBatch = 8;
+constexpr std::int64_t kMaxBatch = 4096;
+constexpr std::int64_t kFirstBatch = 64;
+constexpr std::int64_t kFastBatch = 500;
+
+std::int64_t elapsed_us(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now() - since)
+        .count();
+}
+
+}  // namespace
+
+Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
+                                std::optional<std::int64_t> pause_ratio) {
+    if (auto st = store.prepare(); !st) return std::move(st).error();
+    auto cfg = store.config();
+    if (!cfg) return std::move(cfg).error();
+    const std::int64_t ratio = std::max<std::int64_t>(0, pause_ratio.value_or(cfg->cleanup_pause_ratio));
+    const bool top_level = sqlite3_get_autocommit(store.db()) != 0;
+    const bool paced = top_level && ratio > 0;
+    std::int64_t batch = paced ? kFirstBatch : kFastBatch;
+
+    PurgeReport total;
+    for (;;) {
+        const auto started = std::chrono::steady_clock::now();
+        auto r = store.purge_batch(now, batch);
+        if (!r) return std::move(r).error();
+        const std::int64_t held_us = elapsed_us(started);
+        total.tokens += r->tokens;
+        total.activity += r->activity;
+        if (r->tokens < batch && r->activity < batch) return total;
+        if (!top_level) continue;
+        if (!paced) {
+            // Even flat out, leave the lock free for a moment: without it this loop takes the
+            // lock straight back and waiting verifications starve until the purge ends.
+            sqlite3_sleep(1);
+            continue;
+        }
+        if (held_us < cfg->cleanup_hold_us / 2) batch = std::min(batch * 2, kMaxBatch);
+        else if (held_us > cfg->cleanup_hold_us) batch = std::max(batch / 2, kMinBatch);
+        const std::int64_t pause_ms = std::max<std::int64_t>(1, held_us * ratio / 1000);
+        sqlite3_sleep(static_cast<int>(std::min<std::int64_t>(pause_ms, 10'000)));
+    }
+}
+
+}  // namespace gvx
