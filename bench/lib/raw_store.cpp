@@ -34,7 +34,7 @@ constexpr const char* kInsertActivity =
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kPurgeTokens =
-    "DELETE FROM apikey WHERE id IN (SELECT id FROM apikey WHERE expires_at IS NOT NULL "
+    "DELETE FROM apikey WHERE rowid IN (SELECT rowid FROM apikey WHERE expires_at IS NOT NULL "
     "AND expires_at <= ?1 LIMIT ?2)";
 constexpr const char* kPurgeWindows =
     "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)";
@@ -42,8 +42,8 @@ constexpr const char* kPurgeOldActivity =
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)";
 constexpr const char* kPurgeExcessActivity =
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity ORDER BY id "
-    "LIMIT min(?2, max(0, (SELECT count(*) FROM gvx_activity) - ?1)))";
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
+    "(SELECT max(id) FROM gvx_activity) - ?1 ORDER BY id LIMIT ?2)";
 
 enum Column {
     kId, kName, kStart, kPrefix, kUserId, kEnabled, kCreatedAt, kUpdatedAt, kExpiresAt,
