@@ -354,9 +354,10 @@ void fn_list(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         (void)argc;
         const TextArg user = text_arg(ctx, argv[0], "gvx_list", "user_id");
         if (!user.ok || user.is_null) return;
-        auto tokens = store_of(ctx).list(user.value);
-        if (!tokens) return report(ctx, "gvx_list", tokens.error());
-        result_text(ctx, tokens_json(*tokens));
+        TokenArrayJson json;
+        auto st = store_of(ctx).each_token(user.value, [&](const TokenRecord& t) { json.add(t); });
+        if (!st) return report(ctx, "gvx_list", st.error());
+        result_text(ctx, json.take());
     });
 }
 

@@ -638,14 +638,21 @@ Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> 
 }
 
 Result<std::vector<TokenRecord>> Store::list(std::string_view user_id) {
-    if (auto st = prepare(); !st) return std::move(st).error();
     std::vector<TokenRecord> out;
+    if (auto st = each_token(user_id, [&](const TokenRecord& t) { out.push_back(t); }); !st)
+        return std::move(st).error();
+    return out;
+}
+
+Status Store::each_token(std::string_view user_id,
+                         const std::function<void(const TokenRecord&)>& visit) {
+    if (auto st = prepare(); !st) return std::move(st).error();
     Query q = query(Sql::select_by_user);
     q.bind(1, user_id);
     int rc;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_token(q));
+    while ((rc = q.step()) == SQLITE_ROW) visit(read_token(q));
     if (rc != SQLITE_DONE) return db_error(db_, rc);
-    return out;
+    return Ok{};
 }
 
 Result<std::optional<TokenRecord>> Store::get(std::string_view id, std::string_view user_id) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,10 @@ class Store {
     // Deletes the token (only the user's, when user_id is given). True if one was deleted.
     Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id);
     Result<std::vector<TokenRecord>> list(std::string_view user_id);
+    // The same tokens handed to visit one at a time, oldest first, without keeping them all:
+    // a /list of thousands of tokens writes each straight into the JSON.
+    Status each_token(std::string_view user_id,
+                      const std::function<void(const TokenRecord&)>& visit);
     Result<std::optional<TokenRecord>> get(std::string_view id, std::string_view user_id);
     Result<std::optional<TokenRecord>> update(std::string_view id, std::string_view user_id,
                                               const TokenChanges& changes, std::int64_t now);

@@ -305,9 +305,11 @@ Response handle_api(const Request& req, Context& ctx) {
 
     if (route->method == "GET") {
         if (endpoint == "list") {
-            auto tokens = ctx.store.list(caller.user_id);
-            if (!tokens) return store_error(tokens.error());
-            return json_ok(tokens_json(*tokens));
+            TokenArrayJson json;
+            auto st = ctx.store.each_token(caller.user_id,
+                                           [&](const TokenRecord& t) { json.add(t); });
+            if (!st) return store_error(st.error());
+            return json_ok(json.take());
         }
         if (endpoint == "get") return get(caller, req, ctx);
         return activity(caller, req, ctx);

@@ -1,5 +1,5 @@
-// Row: GET /list for a user with 10,000 tokens, as gvx-fcgi builds it (gvx::Store::list, then
-// gvx::tokens_json) against the same SELECT written straight to RapidJSON.
+// Row: GET /list for a user with 10,000 tokens, as gvx-fcgi builds it (gvx::Store::each_token
+// into gvx::TokenArrayJson) against the same SELECT written straight to RapidJSON.
 #include <algorithm>
 
 #include "bench_db.hpp"
@@ -18,9 +18,10 @@ void run_list_row(const Options& o) {
     gvx::Store store(db.get());  // borrows db (declared after it, so destroyed before it)
     RawStore raw(db.get());
     auto gvx_list = [&store] {
-        auto tokens = store.list(kListUser);
-        if (!tokens) die("gvx::Store::list", tokens.error().message);
-        return gvx::tokens_json(*tokens);
+        gvx::TokenArrayJson json;
+        auto st = store.each_token(kListUser, [&](const gvx::TokenRecord& t) { json.add(t); });
+        if (!st) die("gvx::Store::each_token", st.error().message);
+        return json.take();
     };
     const std::string expected = raw.list_json(kListUser);
     if (gvx_list() != expected) die("same-work check", "the /list JSON differs from gvx's");

@@ -22,6 +22,22 @@ void write_token(JsonWriter& w, const TokenRecord& t);
 std::string token_json(const TokenRecord& t, std::optional<std::string_view> key_to_reveal = {});
 std::string tokens_json(std::span<const TokenRecord> tokens);
 
+// The same array written one token at a time (Store::each_token), so a long list is never
+// held twice: add() each token, then take() the JSON.
+class TokenArrayJson {
+   public:
+    TokenArrayJson() : writer_(buffer_) { writer_.StartArray(); }
+    void add(const TokenRecord& t) { write_token(writer_, t); }
+    std::string take() {
+        writer_.EndArray();
+        return {buffer_.GetString(), buffer_.GetSize()};
+    }
+
+   private:
+    rapidjson::StringBuffer buffer_;
+    JsonWriter writer_;
+};
+
 void write_activity(JsonWriter& w, const ActivityRecord& a);
 std::string activity_json(std::span<const ActivityRecord> entries);
 
