@@ -131,8 +131,9 @@ bool valid_json(std::string_view s) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (sodium_init() < 0) std::abort();
     g = new State;
-    char tmpl[] = "/tmp/gvx-fuzz-api-XXXXXX";
-    if (!mkdtemp(tmpl)) std::abort();
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gvx-fuzz-api-XXXXXX";
+    if (!mkdtemp(tmpl.data())) std::abort();
     g->dir = tmpl;
     auto store = gvx::Store::open(g->dir + "/fuzz.db");
     if (!store) std::abort();

@@ -65,8 +65,9 @@ void cleanup() {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (sodium_init() < 0) std::abort();
-    char tmpl[] = "/tmp/gvx-fuzz-sql-XXXXXX";
-    if (!mkdtemp(tmpl)) std::abort();
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gvx-fuzz-sql-XXXXXX";
+    if (!mkdtemp(tmpl.data())) std::abort();
     dir = tmpl;
     if (sqlite3_auto_extension(reinterpret_cast<void (*)()>(sqlite3_gvx_init)) != SQLITE_OK ||
         sqlite3_open((dir + "/fuzz.db").c_str(), &db) != SQLITE_OK)
