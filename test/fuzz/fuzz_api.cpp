@@ -3,9 +3,9 @@
 // holds a few known tokens (valid, expired, disabled, rate limited, used up), better-auth's
 // user and session tables, and a signed session.
 //
-// Input: one '\n'-terminated line per field, then the body (see kFields below and
-// corpus/api/*; make_seeds.py writes the seeds). CONTENT_LENGTH "~" means absent; the body is
-// cut to CONTENT_LENGTH the way main.cpp reads it.
+// Input: one '\n'-terminated line per field, then the body (see LLVMFuzzerTestOneInput and
+// corpus/api/*; make_seeds.py writes the seeds). CONTENT_LENGTH "~" or empty means absent; the
+// body is cut to CONTENT_LENGTH the way main.cpp reads it.
 //
 // Invariants: no crash or sanitizer report; only the documented statuses (never 500/503 here,
 // one process and well-formed data); every body is valid JSON; no header can be split; no
@@ -175,7 +175,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.path = f.next();
     req.query = f.next();
     req.content_type = f.next();
-    if (const std::string_view cl = f.next(); cl != "~") req.content_length = std::string(cl);
+    // main.cpp: an empty CONTENT_LENGTH (nginx without a body) counts as none.
+    if (const std::string_view cl = f.next(); cl != "~" && !cl.empty())
+        req.content_length = std::string(cl);
     req.authorization = f.next();
     req.cookie = f.next();
     req.origin = f.next();
