@@ -181,9 +181,9 @@ void fn_create(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                 if (doc.HasParseError() || !doc.IsObject())
                     return fail(ctx, "gvx_create(metadata_json): must be a JSON object");
                 t.metadata = decode_metadata(meta.value);
-                if (!t.metadata)  // e.g. 5.5e308: parsed as infinity, which JSON cannot hold
+                if (!t.metadata)  // 5.5e308 (parsed as infinity), or nested too deeply
                     return fail(ctx, "gvx_create(metadata_json): numbers must be within the "
-                                     "range of a double");
+                                     "range of a double, nesting at most 64 levels");
             }
         }
         auto created = store_of(ctx).create(t, now_ms());
