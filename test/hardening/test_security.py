@@ -345,6 +345,22 @@ def deep_nesting(c, rec, args, work, db):
         ok = rec.keep(fc.api(server.address, "POST", "update", user="u_alice",
                              body=b'{"keyId":"x","note":"\\"' + b"[{" * 100 + b'"}'))
         c.check(ok.status == 404, f"brackets inside strings do not count as nesting ({ok.status})")
+        # Metadata planted through SQL (an admin, a foreign export) as deep as 16 KiB allows:
+        # listing it must not crash the server either (it is shown as null).
+        conn = sqlite3.connect(db)
+        depth = 8000
+        conn.execute("UPDATE apikey SET metadata = ? WHERE id = 'GfAPk1aaaaaaaaaaaaaaaaaaaaaaaaa1'",
+                     ('{"a":' + "[" * depth + "]" * depth + "}",))
+        conn.commit()
+        conn.close()
+        try:
+            r = rec.keep(fc.api(server.address, "GET", "list", user="u_alice"))
+            listed = [t["metadata"] for t in r.json() if t["id"].startswith("GfAPk1")]
+            status = (r.status, listed)
+        except fc.FcgiError as e:
+            status = f"no answer: {e}"
+        c.check(status == (200, [None]), f"1 MB stack: /list with metadata nested {depth} deep "
+                                         f"in the database -> 200, metadata null ({status})")
         c.check(server.alive() and server.stop() == 0, "the 1 MB-stack server survives and exits 0")
         c.check(not small.sanitizer_reports(), "no sanitizer report (1 MB stack)")
 
