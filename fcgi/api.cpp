@@ -32,30 +32,6 @@ bool is_json_media_type(std::string_view type) {
     return true;
 }
 
-// RapidJSON parses, writes and frees nested values recursively, so a 64 KiB body of '[' nests
-// 65536 deep and overflows the stack (it crashed gvx-fcgi with a 2 MB stack). The bodies gvx
-// reads are shallow: anything nested deeper than this is refused before parsing.
-constexpr int kMaxJsonDepth = 64;
-
-bool nesting_within(std::string_view json, int max_depth) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < json.size(); ++i) {
-        const char c = json[i];
-        if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max_depth) return false;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return true;
-}
-
 // A parsed JSON object body, or the 4xx explaining why there is none.
 std::variant<rapidjson::Document, Response> json_body(const Request& req) {
     if (!is_json_media_type(req.content_type))

@@ -22,10 +22,7 @@ void opt_int(JsonWriter& w, std::string_view k, const std::optional<std::int64_t
     else w.Null();
 }
 
-// RapidJSON parses, writes and frees nested values recursively: metadata nested deeper than
-// this (the HTTP API accepts no deeper body) is not decoded, so a row planted through SQL
-// cannot exhaust the stack of every process that lists it.
-constexpr int kMaxMetadataDepth = 64;
+}  // namespace
 
 bool nesting_within(std::string_view json, int max_depth) {
     int depth = 0;
@@ -46,15 +43,13 @@ bool nesting_within(std::string_view json, int max_depth) {
     return true;
 }
 
-}  // namespace
-
 std::optional<std::string> decode_metadata(std::string_view stored) {
-    if (!nesting_within(stored, kMaxMetadataDepth)) return std::nullopt;
+    if (!nesting_within(stored, kMaxJsonDepth)) return std::nullopt;
     rapidjson::Document doc;
     doc.Parse(stored.data(), stored.size());
     if (doc.HasParseError()) return std::nullopt;
     if (doc.IsString()) {  // better-auth 1.4 stores JSON.stringify(JSON.stringify(obj))
-        if (!nesting_within({doc.GetString(), doc.GetStringLength()}, kMaxMetadataDepth))
+        if (!nesting_within({doc.GetString(), doc.GetStringLength()}, kMaxJsonDepth))
             return std::nullopt;
         rapidjson::Document inner;
         inner.Parse(doc.GetString(), doc.GetStringLength());

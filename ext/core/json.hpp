@@ -44,6 +44,15 @@ std::string activity_json(std::span<const ActivityRecord> entries);
 // {"code": code, "message": message}
 std::string error_json(std::string_view code, std::string_view message);
 
+// RapidJSON parses, writes and frees nested values recursively, so deep nesting exhausts the
+// stack (a 64 KiB body of '[' crashed gvx-fcgi on a 2 MB stack; metadata planted through SQL
+// could crash every process that lists it). gvx refuses JSON nested deeper than this.
+inline constexpr int kMaxJsonDepth = 64;
+
+// True when no array or object in the (possibly malformed) JSON text nests deeper than
+// max_depth. A linear scan, safe to run before parsing.
+bool nesting_within(std::string_view json, int max_depth);
+
 // Metadata as stored by gvx (JSON) or by better-auth 1.4 (JSON of a JSON string): the decoded
 // value as compact JSON text, or nullopt for none ('null', empty, malformed).
 std::optional<std::string> decode_metadata(std::string_view stored);
