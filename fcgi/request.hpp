@@ -43,6 +43,13 @@ struct Response {
         headers.emplace_back(std::move(name), std::move(value));
         return *this;
     }
+    // The value of the first header called name; empty when there is none.
+    std::string_view header_value(std::string_view name) const {
+        for (const auto& [k, v] : headers) {
+            if (k == name) return v;
+        }
+        return {};
+    }
 };
 
 // {"code", "message"} with the status.

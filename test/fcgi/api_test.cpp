@@ -44,13 +44,6 @@ std::string message_of(const Response& r) {
     return d.IsObject() && d.HasMember("message") ? d["message"].GetString() : "";
 }
 
-std::string header_of(const Response& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name)
-            return v;
-    return "";
-}
-
 class Api : public ::testing::Test {
    protected:
     void SetUp() override {
@@ -123,10 +116,10 @@ TEST_F(Api, UnknownPathsAre404AndWrongMethods405) {
     }
     Response r = call(post("/list", "{}", "alice"));
     EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(header_of(r, "Allow"), "GET");
+    EXPECT_EQ(r.header_value("Allow"), "GET");
     r = call(get("/create", "alice"));
     EXPECT_EQ(r.status, 405);
-    EXPECT_EQ(header_of(r, "Allow"), "POST");
+    EXPECT_EQ(r.header_value("Allow"), "POST");
     EXPECT_EQ(code_of(r), "METHOD_NOT_ALLOWED");
 }
 
@@ -353,7 +346,7 @@ TEST_F(Api, BearerAndApiKeyCallersAndRateLimit) {
     const Response res = call(r);
     EXPECT_EQ(res.status, 429);
     EXPECT_EQ(code_of(res), "RATE_LIMITED");
-    const std::string retry = header_of(res, "Retry-After");
+    const std::string retry(res.header_value("Retry-After"));
     ASSERT_FALSE(retry.empty());
     EXPECT_GE(std::stoi(retry), 1);
     EXPECT_LE(std::stoi(retry), 60);

@@ -30,12 +30,6 @@ std::string basic(const std::string& user, const std::string& password) {
     return "Basic " + out;
 }
 
-std::string header_of(const Response& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers)
-        if (k == name) return v;
-    return "";
-}
-
 class Authorizer : public ::testing::Test {
    protected:
     void SetUp() override {
@@ -89,14 +83,14 @@ class Authorizer : public ::testing::Test {
 
     void expect_granted(const Response& r, const std::string& owner) {
         EXPECT_EQ(r.status, 200) << r.body;
-        EXPECT_EQ(header_of(r, "Variable-REMOTE_USER"), owner);
-        EXPECT_EQ(header_of(r, "X-Gvx-User"), owner);
+        EXPECT_EQ(r.header_value("Variable-REMOTE_USER"), owner);
+        EXPECT_EQ(r.header_value("X-Gvx-User"), owner);
     }
 
     void expect_challenge(const Response& r) {
         EXPECT_EQ(r.status, 401) << r.body;
-        EXPECT_EQ(header_of(r, "WWW-Authenticate"), R"(Basic realm="gvx", charset="UTF-8")");
-        EXPECT_EQ(header_of(r, "Variable-REMOTE_USER"), "");
+        EXPECT_EQ(r.header_value("WWW-Authenticate"), R"(Basic realm="gvx", charset="UTF-8")");
+        EXPECT_EQ(r.header_value("Variable-REMOTE_USER"), "");
         EXPECT_EQ(r.body.find("gvx_"), std::string::npos) << r.body;  // no token echoed
     }
 
@@ -181,7 +175,7 @@ TEST_F(Authorizer, RateLimitIs429WithRetryAfter) {
     expect_granted(call(with_header(basic("alice", alice_))), "alice");
     const Response r = call(with_header(basic("alice", alice_)));
     EXPECT_EQ(r.status, 429) << r.body;
-    const int retry = std::stoi(header_of(r, "Retry-After"));
+    const int retry = std::stoi(std::string(r.header_value("Retry-After")));
     EXPECT_GT(retry, 0);
     EXPECT_LE(retry, 60);
     EXPECT_EQ(last_outcome(), "RATE_LIMITED");
