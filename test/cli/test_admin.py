@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""The gvx admin command from the outside: create, list, revoke, find, its errors, and that
+the token is printed once, by create, and nowhere else.
+
+Run by CTest with --gvx (the command), --ext (gvx.so) and --sqlite3.
+"""
+import argparse
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ARGS = None
+DAY = 86_400_000
+
+
+class AdminCommand(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gvx-admin-")
+        self.db = os.path.join(self.dir, "gvx.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def gvx(self, *args, stdin=""):
+        return subprocess.run([ARGS.gvx, *args], input=stdin, capture_output=True, text=True,
+                              timeout=30)
+
+    def ok(self, *args, stdin=""):
+        r = self.gvx(*args, stdin=stdin)
+        self.assertEqual(r.returncode, 0, f"gvx {' '.join(args)}: {r.stderr}")
+        return r
+
+    def fails(self, code, message, *args, stdin=""):
+        r = self.gvx(*args, stdin=stdin)
+        self.assertEqual(r.returncode, code, r.stdout + r.stderr)
+        self.assertIn(message, r.stderr)
+        self.assertEqual(r.stdout, "")
+        return r
+
+    def create(self, user="alice", name="laptop", *more):
+        r = self.ok("create", "--db", self.db, "--user", user, "--name", name, *more)
+        token = r.stdout.strip()
+        self.assertRegex(token, r"^gvx_[A-Za-z0-9]{64}$")
+        self.assertNotIn(token, r.stderr)
+        return token, r.stderr
+
+    def sql(self, statement):
+        ext = os.path.splitext(ARGS.ext)[0]
+        r = subprocess.run([ARGS.sqlite3, "-bail", "-batch", self.db, f".load {ext}", statement],
+                           capture_output=True, text=True, check=True)
+        return r.stdout.strip()
+
+    def tokens(self, *more):
+        return json.loads(self.ok("list", "--db", self.db, "--json", *more).stdout)
+
+    # -- the dispatcher --------------------------------------------------------------------
+
+    def test_version_help_and_unknown_commands(self):
+        r = self.ok("--version")
+        self.assertRegex(r.stdout, r"^gvx \d+\.\d+\.\d+ ")
+        r = self.ok("--help")
+        for name in ("create", "list", "revoke", "find"):
+            self.assertIn(f"\n  {name} ", r.stdout)
+        self.assertIn("usage: gvx create", self.ok("help", "create").stdout)
+        self.assertIn("usage: gvx list", self.ok("list", "--help").stdout)
+        self.fails(2, "unknown command 'frobnicate'", "frobnicate")
+        self.fails(2, "unknown option --frob", "--frob")
+        r = self.gvx()
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: gvx COMMAND", r.stderr)
+
+    def test_bad_arguments_are_refused_with_a_message(self):
+        self.fails(2, "--db is required", "list")
+        self.fails(2, "unknown option --frob", "list", "--db", self.db, "--frob")
+        self.fails(2, "--user is required", "create", "--db", self.db, "--name", "laptop")
+        self.fails(2, "--name is required", "create", "--db", self.db, "--user", "alice")
+        self.fails(2, "--db needs a value", "list", "--db")
+        self.fails(2, "--db is given twice", "list", "--db", self.db, "--db", self.db)
+        self.fails(2, "unexpected argument extra", "list", "--db", self.db, "extra")
+        self.fails(2, "--json takes no value", "list", "--db", self.db, "--json=yes")
+        self.fails(2, "ID is required", "revoke", "--db", self.db)
+        self.fails(2, "too many arguments", "revoke", "--db", self.db, "a", "b")
+        for days in ("0", "-1", "abc", "1.5", "36501", ""):
+            self.fails(2, "--expires-in must be a positive number of days", "create", "--db",
+                       self.db, "--user", "alice", "--name", "laptop", "--expires-in", days)
+        # A database that does not exist is not created by a typo.
+        self.fails(2, "no database at", "list", "--db", self.db)
+        self.fails(2, "no database at", "revoke", "--db", self.db, "x")
+        self.fails(2, "no database at", "find", "--db", self.db, stdin="gvx_x")
+        self.assertFalse(os.path.exists(self.db))
+
+    # -- create ----------------------------------------------------------------------------
+
+    def test_create_prints_a_token_that_verifies_once(self):
+        token, stderr = self.create("alice", "CI pipeline")
+        self.assertIn('"CI pipeline" for alice, expires never', stderr)
+        self.assertEqual(self.sql(f"SELECT gvx_verify('{token}')"), "alice")
+        [t] = self.tokens()
+        self.assertEqual((t["userId"], t["name"], t["expiresAt"]), ("alice", "CI pipeline", None))
+        self.assertEqual(t["start"], token[:6])
+        self.assertIn(t["id"], stderr)
+
+    def test_create_with_expiry_and_prefix_and_json(self):
+        before = int(time.time() * 1000)
+        r = self.ok("create", "--db", self.db, "--user", "bob", "--name", "deploy",
+                    "--expires-in", "30", "--prefix", "deploy_", "--json")
+        created = json.loads(r.stdout)
+        self.assertRegex(created["key"], r"^deploy_[A-Za-z0-9]{64}$")
+        self.assertAlmostEqual(created["expiresAt"], before + 30 * DAY, delta=60_000)
+        self.assertEqual(r.stderr, "")
+        [t] = self.tokens("--user", "bob")
+        self.assertNotIn("key", t)
+        self.assertEqual(t["expiresAt"], created["expiresAt"])
+
+    def test_create_refuses_what_the_api_refuses_with_its_words(self):
+        self.fails(2, "name must be 3 to 50 characters (got 2)", "create", "--db", self.db,
+                   "--user", "alice", "--name", "ab")
+        self.fails(2, "name must be 3 to 50 characters (got 51)", "create", "--db", self.db,
+                   "--user", "alice", "--name", "x" * 51)
+        self.fails(2, "prefix must match ^[A-Za-z0-9_-]{1,32}$", "create", "--db", self.db,
+                   "--user", "alice", "--name", "laptop", "--prefix", "a b")
+        self.fails(2, "--user must not be empty", "create", "--db", self.db, "--user", "",
+                   "--name", "laptop")
+        self.assertEqual(self.tokens(), [])
+
+    # -- list ------------------------------------------------------------------------------
+
+    def test_list_shows_everyone_or_one_user_and_never_a_token(self):
+        a, _ = self.create("alice", "laptop")
+        b, _ = self.create("bob", "desktop")
+        self.create("bob", "evil\x1b[2Jname")
+        r = self.ok("list", "--db", self.db)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split()[:4], ["ID", "USER", "NAME", "START"])
+        self.assertEqual(len(lines), 4)
+        self.assertIn("laptop", r.stdout)
+        self.assertIn("evil?[2Jname", r.stdout)  # no escape sequence reaches the terminal
+        self.assertNotIn("\x1b", r.stdout)
+        for token in (a, b):
+            self.assertNotIn(token, r.stdout)
+            self.assertNotIn(token[4:], r.stdout)
+        self.assertEqual({t["userId"] for t in self.tokens()}, {"alice", "bob"})
+        self.assertEqual([t["name"] for t in self.tokens("--user", "alice")], ["laptop"])
+        self.assertEqual(self.tokens("--user", "nobody"), [])
+
+    # -- revoke ----------------------------------------------------------------------------
+
+    def test_revoke_deletes_any_users_token_at_once(self):
+        token, _ = self.create("alice", "laptop")
+        [t] = self.tokens()
+        self.assertEqual(self.ok("revoke", "--db", self.db, t["id"]).stdout,
+                         f"revoked {t['id']}\n")
+        self.assertEqual(self.sql(f"SELECT quote(gvx_verify('{token}'))"), "NULL")
+        self.fails(1, f"no such token: {t['id']}", "revoke", "--db", self.db, t["id"])
+        self.assertEqual(self.tokens(), [])
+
+    # -- find ------------------------------------------------------------------------------
+
+    def test_find_names_owner_and_id_without_using_or_printing_the_token(self):
+        self.create("alice", "laptop")
+        token, _ = self.create("bob", "leaky CI")
+        [t] = self.tokens("--user", "bob")
+        for stdin in (token, token + "\n", f"  {token}\r\n\n"):
+            r = self.ok("find", "--db", self.db, stdin=stdin)
+            self.assertIn("owner      bob\n", r.stdout)
+            self.assertIn(f"id         {t['id']}\n", r.stdout)
+            self.assertIn("name       leaky CI\n", r.stdout)
+            self.assertNotIn(token, r.stdout + r.stderr)
+        found = json.loads(self.ok("find", "--db", self.db, "--json", stdin=token).stdout)
+        self.assertEqual((found["id"], found["userId"]), (t["id"], "bob"))
+        self.assertNotIn("key", found)
+        # Finding is not using: no request counted, no activity logged.
+        [after] = self.tokens("--user", "bob")
+        self.assertEqual(after["requestCount"], 0)
+        self.assertEqual(self.sql("SELECT count(*) FROM gvx_activity"), "0")
+
+    def test_find_failures(self):
+        token, _ = self.create("bob", "leaky CI")
+        [t] = self.tokens()
+        self.ok("revoke", "--db", self.db, t["id"])
+        r = self.fails(1, "no token in", "find", "--db", self.db, stdin=token)
+        self.assertIn("it is well-formed", r.stderr)
+        self.assertNotIn(token, r.stderr)
+        self.fails(1, "not a well-formed gvx token", "find", "--db", self.db, stdin="gvx_abc")
+        self.fails(2, "no token on standard input", "find", "--db", self.db, stdin=" \n")
+        self.fails(2, "more than one word", "find", "--db", self.db, stdin=f"{token} {token}")
+        self.fails(2, "too long", "find", "--db", self.db, stdin="x" * 100_000)
+
+    # -- the database's owner --------------------------------------------------------------
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_root_creates_the_database_for_its_directorys_owner(self):
+        nobody = pwd.getpwnam("nobody")
+        os.chown(self.dir, nobody.pw_uid, nobody.pw_gid)
+        self.create("alice", "laptop")
+        st = os.stat(self.db)
+        self.assertEqual((st.st_uid, st.st_gid), (nobody.pw_uid, nobody.pw_gid))
+        self.assertEqual(st.st_mode & 0o777, 0o640)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(self.db + suffix):
+                self.assertEqual(os.stat(self.db + suffix).st_uid, nobody.pw_uid, suffix)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gvx", required=True)
+    parser.add_argument("--ext", required=True)
+    parser.add_argument("--sqlite3", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
