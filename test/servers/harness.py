@@ -29,8 +29,8 @@ Server modules -- lighttpd.py, apache.py, nginx.py -- each expose the same thing
 start(config_name, fcgi=None, fcgi_procs=1, **vars) renders scripts/<server>/<config_name>.conf
 with scripts/render-config (placeholders are @NAME@) and runs the server in the foreground.
 Values every template gets:
-    HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, GVX_FCGI, USER, GROUP (the worker user of
-    Apache and nginx: www-data as root, else the current user), ERRORS_DIR (a copy of
+    HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, SCRIPTS_DIR, GVX_FCGI, USER, GROUP (the worker
+    user of Apache and nginx: www-data as root, else the current user), ERRORS_DIR (a copy of
     scripts/errors/, the JSON error pages), plus the server's own (see its module).
 fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends. For each:
     NAME_CMD   "gvx-fcgi arg ..." for a server that spawns it itself (lighttpd bin-path);
@@ -627,7 +627,8 @@ class WebServer:
         errors = self.state_dir / "errors"  # a copy the worker user can surely read
         shutil.copytree(SCRIPTS_DIR / "errors", errors)
         values = {"HOST": HOST, "STATE_DIR": self.state_dir, "SOURCE_DIR": SOURCE_DIR,
-                  "ERRORS_DIR": errors, "GVX_FCGI": GVX_FCGI, "USER": user, "GROUP": group}
+                  "SCRIPTS_DIR": SCRIPTS_DIR, "ERRORS_DIR": errors, "GVX_FCGI": GVX_FCGI,
+                  "USER": user, "GROUP": group}
         values.update(self.extra_vars())
         try:
             for backend, args in (fcgi or {}).items():
