@@ -31,7 +31,8 @@ with scripts/render-config (placeholders are @NAME@) and runs the server in the 
 Values every template gets:
     HOST (127.0.0.1), PORT, STATE_DIR, SOURCE_DIR, SCRIPTS_DIR, GVX_FCGI, USER, GROUP (the worker
     user of Apache and nginx: www-data as root, else the current user), ERRORS_DIR (a copy of
-    scripts/errors/, the JSON error pages), plus the server's own (see its module).
+    scripts/errors/, the JSON error pages), WEB_DIR (a copy of web/, the token settings page),
+    plus the server's own (see its module).
 fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends. For each:
     NAME_CMD   "gvx-fcgi arg ..." for a server that spawns it itself (lighttpd bin-path);
     NAME_HOST, NAME_PORT, NAME_ADDR (host:port): only when the template uses one of them does
@@ -624,11 +625,13 @@ class WebServer:
         self.state_dir = tmpdir(f"{self.name}-{config_name}")
         self.prepare()
         user, group = _worker_identity()
-        errors = self.state_dir / "errors"  # a copy the worker user can surely read
+        errors = self.state_dir / "errors"  # copies the worker user can surely read
         shutil.copytree(SCRIPTS_DIR / "errors", errors)
+        web = self.state_dir / "web"
+        shutil.copytree(SOURCE_DIR / "web", web)
         values = {"HOST": HOST, "STATE_DIR": self.state_dir, "SOURCE_DIR": SOURCE_DIR,
-                  "SCRIPTS_DIR": SCRIPTS_DIR, "ERRORS_DIR": errors, "GVX_FCGI": GVX_FCGI,
-                  "USER": user, "GROUP": group}
+                  "SCRIPTS_DIR": SCRIPTS_DIR, "ERRORS_DIR": errors, "WEB_DIR": web,
+                  "GVX_FCGI": GVX_FCGI, "USER": user, "GROUP": group}
         values.update(self.extra_vars())
         try:
             for backend, args in (fcgi or {}).items():
