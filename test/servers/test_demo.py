@@ -99,6 +99,18 @@ class Demo(unittest.TestCase):
         self.assertEqual(created.status, 200, created)
         self.assertEqual(harness.http("GET", f"{base}/api/auth/api-key/list").status, 401)
 
+        # The token settings page, at the printed URL, behind the same login.
+        self.assertIn(f"{base}/settings/tokens", banner)
+        self.assertEqual(harness.http("GET", f"{base}/settings/tokens/").status, 401)
+        page = harness.http("GET", f"{base}/settings/tokens/", headers=auth)
+        self.assertEqual(page.status, 200, page)
+        self.assertTrue(page.header("Content-Type").startswith("text/html"), page.headers)
+        self.assertIn("<h1>Personal access tokens</h1>", page.text)
+        self.assertIn("default-src 'none'", page.header("Content-Security-Policy", ""))
+        script = harness.http("GET", f"{base}/settings/tokens/js/main.js", headers=auth)
+        self.assertEqual(script.status, 200, script)
+        self.assertTrue(script.header("Content-Type").startswith("text/javascript"))
+
         # Git with the printed token, as the printed commands do.
         clone = self.dir / "hello"
         self.git("clone", "-q", f"http://demo:{token}@127.0.0.1:{self.port}/git/hello.git",

@@ -376,6 +376,33 @@ class BasicLogin(PageCase):
             self.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
             self.d.set_window_size(1280, 1000)
 
+    def test_h_states_made_elsewhere_show(self):
+        # Tokens changed outside the page (the sqlite3 shell, another client) show as they are.
+        made = {}
+        for name, expires in (("CI pipeline", now_ms() + 2 * DAY_MS),
+                              ("old laptop", now_ms() + 60 * DAY_MS), ("backup job", None)):
+            expiry = "NULL" if expires is None else str(expires)
+            made[name] = harness.gvx_sql(self.site.db, f"SELECT gvx_create('alice', '{name}', "
+                                                       f"{expiry}) ->> 'id';").strip()
+        with harness.sqlite(self.site.db) as c:
+            c.execute("UPDATE apikey SET enabled = 0 WHERE id = ?", (made["old laptop"],))
+        self.open()
+        token = self.generate("deploy key", permissions="Read only")
+        self.clone(token)
+        self.d.refresh()
+        self.page.wait_loaded()
+        row = self.page.row("old laptop")
+        self.assertIn("Disabled", self.page.badges(row))
+        self.page.button("Enable", row)  # the toggle offers the way back
+        self.assertIn("Expires soon", self.page.badges(self.page.row("CI pipeline")))
+        self.assertEqual(self.page.fact(self.page.row("backup job"), "Expires"), "Never")
+        row = self.page.row("deploy key")
+        self.page.button("Activity", row).click()
+        self.page.wait(lambda d: "Allowed" in row.find_element("css selector", ".activity").text)
+        self.shot("00-overview")
+        for token_id in made.values():
+            harness.gvx_sql(self.site.db, f"SELECT gvx_revoke('{token_id}');")
+
     def test_g_read_only_token_cannot_push(self):
         self.open()
         token = self.generate("read only", permissions="Read only")
