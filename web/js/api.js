@@ -32,7 +32,8 @@ async function call(method, endpoint, { body, query } = {}) {
   try {
     response = await fetch(endpointUrl(endpoint, query), init);
   } catch {
-    throw new ApiError(0, "NETWORK", "The server could not be reached. Check your connection and try again.");
+    throw new ApiError(0, "NETWORK",
+                       "The server could not be reached. Check your connection and try again.");
   }
   let data = null;
   try {

@@ -4,7 +4,8 @@ export const DAY_MS = 86_400_000;
 export const SOON_MS = 7 * DAY_MS;  // "expires soon" below this
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined,
+                                               { dateStyle: "medium", timeStyle: "short" });
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 export function formatDate(ms) {
@@ -36,7 +37,8 @@ export function expiry(token, now = Date.now()) {
   if (at === null || at === undefined) return { state: "never", text: "Never" };
   if (at <= now) return { state: "expired", text: `Expired ${relativeTime(at, now)}` };
   const when = `${relativeTime(at, now)} (${formatDate(at)})`;
-  return { state: at - now < SOON_MS ? "soon" : "ok", text: when.charAt(0).toUpperCase() + when.slice(1) };
+  return { state: at - now < SOON_MS ? "soon" : "ok",
+           text: when.charAt(0).toUpperCase() + when.slice(1) };
 }
 
 // better-auth keeps permissions as a JSON object (a string in the database): resource ->
@@ -51,7 +53,8 @@ export function parsePermissions(value) {
       return { unreadable: [value] };
     }
   }
-  return typeof value === "object" && !Array.isArray(value) ? value : { unreadable: [String(value)] };
+  if (typeof value === "object" && !Array.isArray(value)) return value;
+  return { unreadable: [String(value)] };
 }
 
 // A JSON object given as an object or as its text (the database keeps text); else null.

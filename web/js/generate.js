@@ -104,12 +104,14 @@ export class GenerateForm {
     if (scope === "read") body.permissions = { repo: ["read"] };
     else if (scope === "write") body.permissions = { repo: ["read", "write"] };
     else {
-      const paths = this.repos.value.split(/\s+/).map((p) => p.replace(/\.git$/, "")).filter(Boolean);
+      const paths = this.repos.value.split(/\s+/).map((p) => p.replace(/\.git$/, ""))
+        .filter(Boolean);
       if (paths.length === 0) {
         this.showError("permissions", "List at least one repository.");
         return null;
       }
-      const bad = paths.find((p) => !REPO_PATH.test(p) || p.split("/").some((s) => s === "." || s === ".."));
+      const bad = paths.find((p) => !REPO_PATH.test(p)
+                             || p.split("/").some((s) => s === "." || s === ".."));
       if (bad) {
         this.showError("permissions", `“${bad}” is not a repository path like alice/project.`);
         return null;

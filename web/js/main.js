@@ -20,7 +20,8 @@ function showPageStatus(message) {
 }
 
 function signedOut() {
-  showPageStatus("You are not signed in, or your session has ended. Sign in, then reload this page.");
+  showPageStatus("You are not signed in, or your session has ended. "
+                 + "Sign in, then reload this page.");
 }
 
 // The new token, shown once: it lives only in this element until the page is left or the
@@ -29,8 +30,7 @@ function showNewToken(created) {
   const panel = $("new-token-panel");
   $("new-token").textContent = created.key;
   $("copy-status").textContent = "";
-  const host = window.location.host;
-  $("clone-example").textContent = `git clone ${window.location.protocol}//${created.userId || "you"}@${host}/git/REPOSITORY.git`;
+  $("clone-example").textContent = `git clone ${window.location.origin}/git/REPOSITORY.git`;
   panel.hidden = false;
   $("new-token-title").focus();
   announce(`Token ${created.name} generated. Copy it now: you will not see it again.`);

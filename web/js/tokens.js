@@ -2,8 +2,8 @@
 // disable/enable, rotate, revoke).
 
 import { api, ApiError } from "./api.js";
-import { expiry, formatDate, formatDateTime, outcomeText, parseObject, parsePermissions, permissionsText,
-         relativeTime } from "./format.js";
+import { expiry, formatDate, formatDateTime, outcomeText, parseObject, parsePermissions,
+         permissionsText, relativeTime } from "./format.js";
 import { ConfirmDialog, RenameDialog } from "./dialogs.js";
 
 const $ = (id) => document.getElementById(id);
@@ -68,10 +68,14 @@ export class TokenList {
 
     li.querySelector(".fact-permissions").textContent = permissionsText(token.permissions);
     li.querySelector(".fact-start").textContent = `${token.start || token.prefix || ""}…`;
-    li.querySelector(".fact-created").append(timeElement(token.createdAt, formatDate(token.createdAt)));
+    li.querySelector(".fact-created")
+      .append(timeElement(token.createdAt, formatDate(token.createdAt)));
     const lastUsed = li.querySelector(".fact-last-used");
-    if (token.lastRequest) lastUsed.append(timeElement(token.lastRequest, relativeTime(token.lastRequest, now)));
-    else lastUsed.textContent = "Never";
+    if (token.lastRequest) {
+      lastUsed.append(timeElement(token.lastRequest, relativeTime(token.lastRequest, now)));
+    } else {
+      lastUsed.textContent = "Never";
+    }
     li.querySelector(".fact-requests").textContent = String(token.requestCount ?? 0);
     const expires = li.querySelector(".fact-expires");
     if (token.expiresAt) expires.append(timeElement(token.expiresAt, exp.text));
@@ -86,14 +90,17 @@ export class TokenList {
     const toggle = li.querySelector(".action-toggle");
     toggle.textContent = token.enabled ? "Disable" : "Enable";
     toggle.addEventListener("click", () => this.toggle(li, token));
-    li.querySelector(".action-rename").addEventListener("click", (e) => this.rename(li, token, e.currentTarget));
-    li.querySelector(".action-rotate").addEventListener("click", (e) => this.rotate(token, e.currentTarget));
-    li.querySelector(".action-revoke").addEventListener("click", (e) => this.revoke(token, e.currentTarget));
+    const on = (selector, handler) => li.querySelector(selector)
+      .addEventListener("click", (e) => handler(e.currentTarget));
+    on(".action-rename", (button) => this.rename(token, button));
+    on(".action-rotate", (button) => this.rotate(token, button));
+    on(".action-revoke", (button) => this.revoke(token, button));
     const activityButton = li.querySelector(".action-activity");
     const activity = li.querySelector(".activity");
     activity.id = `activity-${token.id}`;
     activityButton.setAttribute("aria-controls", activity.id);
-    activityButton.addEventListener("click", () => this.toggleActivity(li, token, activityButton, activity));
+    activityButton.addEventListener("click",
+                                    () => this.toggleActivity(li, token, activityButton, activity));
     return li;
   }
 
@@ -125,8 +132,9 @@ export class TokenList {
     }
   }
 
-  async rename(li, token, opener) {
-    const updated = await this.renameDialog.ask(token.name, opener, (name) => api.update(token.id, { name }));
+  async rename(token, opener) {
+    const updated = await this.renameDialog.ask(token.name, opener,
+                                                (name) => api.update(token.id, { name }));
     if (!updated) return;
     this.replace(updated);
     this.announce(`Renamed to ${updated.name}.`);
@@ -175,7 +183,8 @@ function activityTable(entries, name) {
   const table = document.createElement("table");
   table.createCaption().textContent = `Recent activity of ${name}`;
   const head = table.createTHead().insertRow();
-  for (const [label, cls] of [["Time", ""], ["Outcome", ""], ["IP address", ""], ["User agent", "agent"]]) {
+  const columns = [["Time", ""], ["Outcome", ""], ["IP address", ""], ["User agent", "agent"]];
+  for (const [label, cls] of columns) {
     const th = document.createElement("th");
     th.scope = "col";
     th.textContent = label;
@@ -204,7 +213,9 @@ async function rotateToken(token) {
   try {
     return await api.rotate(token.id);
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404 && error.message === "no such endpoint")) throw error;
+    const noEndpoint = error instanceof ApiError && error.status === 404
+      && error.message === "no such endpoint";
+    if (!noEndpoint) throw error;
   }
   const fields = { name: token.name };
   if (token.expiresAt) fields.expiresAt = token.expiresAt;
