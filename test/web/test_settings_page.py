@@ -379,8 +379,10 @@ class BasicLogin(PageCase):
     def test_h_states_made_elsewhere_show(self):
         # Tokens changed outside the page (the sqlite3 shell, another client) show as they are.
         made = {}
+        markup = '<img src=x onerror="document.title=1"><b>x</b>'
         for name, expires in (("CI pipeline", now_ms() + 2 * DAY_MS),
-                              ("old laptop", now_ms() + 60 * DAY_MS), ("backup job", None)):
+                              ("old laptop", now_ms() + 60 * DAY_MS), ("backup job", None),
+                              (markup, None)):
             expiry = "NULL" if expires is None else str(expires)
             made[name] = harness.gvx_sql(self.site.db, f"SELECT gvx_create('alice', '{name}', "
                                                        f"{expiry}) ->> 'id';").strip()
@@ -396,6 +398,14 @@ class BasicLogin(PageCase):
         self.page.button("Enable", row)  # the toggle offers the way back
         self.assertIn("Expires soon", self.page.badges(self.page.row("CI pipeline")))
         self.assertEqual(self.page.fact(self.page.row("backup job"), "Expires"), "Never")
+        # A name is text, never markup: shown as typed, and nothing of it runs.
+        row = self.page.row(markup)
+        self.assertIsNotNone(row, [r.text for r in self.page.rows()])
+        self.assertEqual(row.find_elements("css selector", "img, b"), [])
+        self.assertNotEqual(self.d.title, "1")
+        harness.gvx_sql(self.site.db, f"SELECT gvx_revoke('{made.pop(markup)}');")
+        self.d.refresh()
+        self.page.wait_loaded()
         row = self.page.row("deploy key")
         self.page.button("Activity", row).click()
         self.page.wait(lambda d: "Allowed" in row.find_element("css selector", ".activity").text)
