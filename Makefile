@@ -3,7 +3,7 @@ BUILD ?= build
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps test run bench clean sanitize fuzz install
+.PHONY: all build deps test run bench clean sanitize fuzz install deb
 
 all: build
 
@@ -25,8 +25,17 @@ run: deps build
 bench: deps
 	BENCH_QUICK=$(QUICK) bash bench/run
 
-install: build
-	cmake --install $(BUILD)
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: every file, stripped (cmake/install.cmake).
+# The prefix is configured into the build, since the units and the cron file name the programs.
+PREFIX ?= /usr/local
+install:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --strip
+
+# make deb: build/deb/gvx_<version>_<arch>.deb (debian/, debhelper; scripts/make-deb).
+deb: deps
+	bash scripts/make-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)
