@@ -27,8 +27,10 @@ Paths come from the environment as for harness.py (GVX_FCGI, GVX_EXT, SQLITE3).
 import os
 import pathlib
 import shutil
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -400,6 +402,42 @@ class GitTestCase(unittest.TestCase):
         finally:
             with harness.sqlite(self.site.db) as c:
                 c.execute("DELETE FROM gvx_config WHERE name LIKE 'rate_limit%'")
+
+    def test_busy_database_is_503_not_a_rate_limit(self):
+        """A database locked past gvx-fcgi's 5 s busy timeout: 503 to the client, with
+        Retry-After (nginx's auth_request used to turn it into 429 "rate limit exceeded")."""
+        locked = threading.Event()
+        release = threading.Event()
+
+        def hold_write_lock():
+            c = sqlite3.connect(self.site.db, timeout=10, isolation_level=None)
+            try:
+                c.execute("BEGIN EXCLUSIVE")
+                locked.set()
+                release.wait(60)
+                c.execute("ROLLBACK")
+            finally:
+                c.close()
+
+        holder = threading.Thread(target=hold_write_lock)
+        holder.start()
+        try:
+            self.assertTrue(locked.wait(10))
+            started = time.monotonic()
+            reply = harness.http("GET", self.site.srv.url(
+                f"/git/{REPO}/info/refs?service=git-receive-pack"), timeout=40, headers={
+                    "Authorization": harness.basic_auth(ALICE, self.site.tokens["alice"])})
+            waited = time.monotonic() - started
+        finally:
+            release.set()
+            holder.join()
+        if self.SERVER_TAKES_NAME:
+            # mod_auth_basic answers every refusal from a provider with its own 401.
+            self.assertEqual(reply.status, 401, reply)
+            return
+        self.assertEqual(reply.status, 503, (reply, f"after {waited:.1f} s"))
+        self.assertNotIn(b"rate limit", reply.body)
+        self.assertEqual(reply.header("Retry-After"), "1")
 
     # Next to last: without its authorizer the server must refuse, never let requests through.
     def test_z_authorizer_down_fails_closed(self):
