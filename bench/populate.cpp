@@ -39,7 +39,7 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
-// The same INSERT as gvx's Store::create (ext/store.cpp), with the values a created token has.
+// The same INSERT as gvx's Store::create (ext/store/sql.cpp), with the values a created token has.
 constexpr const char* kInsert =
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
@@ -67,7 +67,7 @@ void insert_family(sqlite3* db, sqlite3_stmt* insert, bench::Family family, std:
     }
 }
 
-// The same INSERT as gvx's verification (ext/store.cpp).
+// The same INSERT as gvx's verification (ext/store/sql.cpp).
 constexpr const char* kInsertActivity =
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES (?1, ?2, ?3, 'OK', '203.0.113.7', 'git/2.39.5')";

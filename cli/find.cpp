@@ -7,7 +7,7 @@
 #include <string>
 
 #include "command.hpp"
-#include "core/json.hpp"
+#include "json/json.hpp"
 #include "core/token.hpp"
 #include "database.hpp"
 #include "lookup.hpp"

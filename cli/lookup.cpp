@@ -1,5 +1,7 @@
 #include "lookup.hpp"
 
+#include "store/sql.hpp"
+
 namespace gvx::cli {
 namespace {
 
@@ -14,7 +16,7 @@ Result<StmtPtr> prepare(sqlite3* db, const char* sql) {
 }  // namespace
 
 Result<std::vector<std::string>> users_with_tokens(Store& store) {
-    auto stmt = prepare(store.db(), "SELECT DISTINCT user_id FROM apikey ORDER BY user_id");
+    auto stmt = prepare(store.db(), sql::kUsersWithTokens);
     if (!stmt) return std::move(stmt).error();
     std::vector<std::string> users;
     Query q(stmt->get());
@@ -25,7 +27,7 @@ Result<std::vector<std::string>> users_with_tokens(Store& store) {
 }
 
 Result<std::optional<TokenRecord>> token_by_key(Store& store, std::string_view key_hash) {
-    auto stmt = prepare(store.db(), "SELECT id, user_id FROM apikey WHERE key = ?1");
+    auto stmt = prepare(store.db(), sql::kTokenOwnerByKey);
     if (!stmt) return std::move(stmt).error();
     std::string id, user;
     {

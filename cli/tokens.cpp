@@ -4,16 +4,16 @@
 #include <string>
 
 #include "command.hpp"
-#include "core/json.hpp"
+#include "core/limits.hpp"
 #include "database.hpp"
+#include "json/json.hpp"
 #include "lookup.hpp"
 #include "text.hpp"
 
 namespace gvx::cli {
 namespace {
 
-constexpr long long kMaxExpiryDays = 100LL * 365;  // the API's bound on expiresIn
-constexpr std::int64_t kDayMs = 86'400'000;
+constexpr long long kMaxExpiryDays = kMaxDurationMs / kDayMs;  // the API's bound on expiresIn
 
 constexpr std::string_view kCreateUsage =
     R"(usage: gvx create --db DB --user USER --name NAME [--expires-in DAYS] [--prefix PREFIX]

@@ -13,7 +13,8 @@
 **
 **   gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json]]])  -> TEXT
 **       Creates a token; returns the create response JSON, including "key" (the token).
-**       name: 3..50 characters; prefix: ^[A-Za-z0-9_-]{1,32}$ (default 'gvx_');
+**       name: 3..50 characters; prefix: ^[A-Za-z0-9_-]{1,32}$ (default 'gvx_'); limits and
+**       patterns: core/limits.hpp.
 **       expires_at_ms: INTEGER in the future, NULL = never; metadata_json: a JSON object.
 **       WARNING: the key is returned once and never stored; gvx keeps only its SHA-256.
 **   gvx_verify(token [, ip [, user_agent]])    -> TEXT user_id, or NULL when not valid now
@@ -31,8 +32,6 @@
 **   gvx_version()                              -> TEXT
 ** The view gvx_tokens lists tokens without their hashes; the table gvx_activity is the log.
 */
-#include <rapidjson/document.h>
-
 #include <cassert>
 #include <chrono>
 #include <cstring>
@@ -42,25 +41,36 @@
 
 #include "cleanup.hpp"
 #include "connection.hpp"
-#include "core/json.hpp"
+#include "core/limits.hpp"
 #include "core/token.hpp"
+#include "json/json.hpp"
 #include "sqlite_api.hpp"
 
 namespace gvx {
 namespace {
-
-constexpr std::size_t kMaxArgBytes = 4096;
 
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Every C callback body runs here: nothing may unwind through SQLite's frames.
+// An error whose message goes to the SQL caller as it is.
+Error sql_error(std::string message) { return invalid(std::move(message)); }
+Error out_of_memory() { return Error{Errc::db, "", SQLITE_NOMEM}; }
+
+void report(sqlite3_context* ctx, const Error& e) {
+    if (e.sqlite_rc == SQLITE_NOMEM && e.message.empty()) return sqlite3_result_error_nomem(ctx);
+    sqlite3_result_error(ctx, e.message.c_str(), -1);
+    const int rc = e.sqlite_rc ? e.sqlite_rc : SQLITE_ERROR;
+    sqlite3_result_error_code(ctx, e.code == Errc::busy ? SQLITE_BUSY : rc);
+}
+
+// Every C callback body runs here: it sets the result itself, or returns the error to report;
+// nothing may unwind through SQLite's frames.
 template <class F>
 void guarded(sqlite3_context* ctx, F&& body) noexcept {
     try {
-        body();
+        if (Status st = body(); !st) report(ctx, st.error());
     } catch (const std::bad_alloc&) {
         sqlite3_result_error_nomem(ctx);
     } catch (...) {
@@ -68,14 +78,13 @@ void guarded(sqlite3_context* ctx, F&& body) noexcept {
     }
 }
 
-void fail(sqlite3_context* ctx, const std::string& message, int rc = SQLITE_ERROR) {
-    sqlite3_result_error(ctx, message.c_str(), -1);
-    sqlite3_result_error_code(ctx, rc);
-}
-
-void report(sqlite3_context* ctx, const char* fn, const Error& e) {
-    const int rc = e.sqlite_rc ? e.sqlite_rc : SQLITE_ERROR;
-    fail(ctx, std::string(fn) + ": " + e.message, e.code == Errc::busy ? SQLITE_BUSY : rc);
+// A store error for the SQL caller: "<function>: <message>".
+template <class T>
+Result<T> in(const char* fn, Result<T> r) {
+    if (r) return r;
+    Error e = std::move(r).error();
+    e.message = std::string(fn) + ": " + e.message;
+    return e;
 }
 
 void result_text(sqlite3_context* ctx, std::string_view s) {
@@ -86,302 +95,233 @@ Store& store_of(sqlite3_context* ctx) {
     return static_cast<Connection*>(sqlite3_user_data(ctx))->store;
 }
 
-// Reads argument i as text. Returns nullopt after reporting an error, or for SQL NULL when
-// null_ok (then *was_null is set). The message names fn and the parameter, never the value.
-struct TextArg {
-    bool ok = false;
-    bool is_null = false;
-    std::string_view value;
-};
-TextArg text_arg(sqlite3_context* ctx, sqlite3_value* v, const char* fn, const char* param,
-                 std::size_t max_bytes = kMaxArgBytes) {
-    const auto where = [&] { return std::string(fn) + "(" + param + "): "; };
-    TextArg a;
-    const int type = sqlite3_value_type(v);
-    if (type == SQLITE_NULL) {
-        a.ok = a.is_null = true;
-        return a;
-    }
-    if (type != SQLITE_TEXT) {
-        fail(ctx, where() + "must be TEXT");
-        return a;
-    }
-    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));  // text first,
-    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));       // then bytes
-    if (!p) {
-        sqlite3_result_error_nomem(ctx);
-        return a;
-    }
-    if (n > max_bytes) {
-        fail(ctx, where() + "too long (at most " + std::to_string(max_bytes) + " bytes)");
-        return a;
-    }
-    if (std::memchr(p, '\0', n) != nullptr) {
-        fail(ctx, where() + "must not contain NUL bytes");
-        return a;
-    }
-    if (!is_valid_utf8({p, n})) {
-        fail(ctx, where() + "must be valid UTF-8");
-        return a;
-    }
-    a.ok = true;
-    a.value = {p, n};
-    return a;
+// "fn(param): problem". Argument errors name the function and the parameter, never the value.
+Error arg_error(const char* fn, const char* param, std::string_view problem) {
+    return sql_error(std::string(fn) + "(" + param + "): " + std::string(problem));
 }
 
-struct IntArg {
-    bool ok = false;
-    bool is_null = false;
-    std::int64_t value = 0;
-};
-IntArg int_arg(sqlite3_context* ctx, sqlite3_value* v, const char* fn, const char* param) {
-    IntArg a;
+// A TEXT argument: nullopt for SQL NULL; an error for any other type, or text that is too
+// long, holds a NUL byte or is not UTF-8.
+Result<std::optional<std::string_view>> text_arg(sqlite3_value* v, const char* fn,
+                                                 const char* param,
+                                                 std::size_t max_bytes = kMaxSqlArgBytes) {
     const int type = sqlite3_value_type(v);
-    if (type == SQLITE_NULL) {
-        a.ok = a.is_null = true;
-    } else if (type == SQLITE_INTEGER) {
-        a.ok = true;
-        a.value = sqlite3_value_int64(v);
-    } else {
-        fail(ctx, std::string(fn) + "(" + param + "): must be an INTEGER");
-    }
-    return a;
+    if (type == SQLITE_NULL) return std::optional<std::string_view>();
+    if (type != SQLITE_TEXT) return arg_error(fn, param, "must be TEXT");
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));  // text first,
+    const auto n = static_cast<std::size_t>(sqlite3_value_bytes(v));       // then bytes
+    if (!p) return out_of_memory();
+    if (n > max_bytes)
+        return arg_error(fn, param, "too long (at most " + std::to_string(max_bytes) + " bytes)");
+    if (std::memchr(p, '\0', n) != nullptr) return arg_error(fn, param, "must not contain NUL bytes");
+    if (!is_valid_utf8({p, n})) return arg_error(fn, param, "must be valid UTF-8");
+    return std::optional<std::string_view>(std::string_view(p, n));
+}
+
+// The same, where NULL is an error too.
+Result<std::string_view> required_text_arg(sqlite3_value* v, const char* fn, const char* param) {
+    GVX_TRY_VALUE(const std::optional<std::string_view> s, text_arg(v, fn, param));
+    if (!s) return arg_error(fn, param, "must not be NULL");
+    return *s;
+}
+
+// An INTEGER argument: nullopt for SQL NULL.
+Result<std::optional<std::int64_t>> int_arg(sqlite3_value* v, const char* fn, const char* param) {
+    const int type = sqlite3_value_type(v);
+    if (type == SQLITE_NULL) return std::optional<std::int64_t>();
+    if (type != SQLITE_INTEGER) return arg_error(fn, param, "must be an INTEGER");
+    return std::optional<std::int64_t>(sqlite3_value_int64(v));
 }
 
 // gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json]]])
 void fn_create(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_create";
         if (argc < 2 || argc > 5)
-            return fail(ctx, "gvx_create(user_id, name [, expires_at_ms [, prefix [, "
+            return sql_error("gvx_create(user_id, name [, expires_at_ms [, prefix [, "
                              "metadata_json]]]): wrong number of arguments");
-        const TextArg user = text_arg(ctx, argv[0], fn, "user_id");
-        if (!user.ok) return;
-        if (user.is_null) return fail(ctx, "gvx_create(user_id): must not be NULL");
-        const TextArg name = text_arg(ctx, argv[1], fn, "name");
-        if (!name.ok) return;
-        if (name.is_null) return fail(ctx, "gvx_create(name): must not be NULL");
-        NewToken t{.user_id = user.value, .name = name.value};
+        GVX_TRY_VALUE(const std::string_view user, required_text_arg(argv[0], fn, "user_id"));
+        GVX_TRY_VALUE(const std::string_view name, required_text_arg(argv[1], fn, "name"));
+        NewToken t{.user_id = user, .name = name};
         if (argc > 2) {
-            const IntArg exp = int_arg(ctx, argv[2], fn, "expires_at_ms");
-            if (!exp.ok) return;
-            if (!exp.is_null) t.expires_at = exp.value;
+            GVX_TRY_VALUE(t.expires_at, int_arg(argv[2], fn, "expires_at_ms"));
         }
         if (argc > 3) {
-            const TextArg prefix = text_arg(ctx, argv[3], fn, "prefix");
-            if (!prefix.ok) return;
-            if (!prefix.is_null) t.prefix = prefix.value;
+            GVX_TRY_VALUE(const std::optional<std::string_view> prefix,
+                          text_arg(argv[3], fn, "prefix"));
+            if (prefix) t.prefix = *prefix;
         }
         if (argc > 4) {
-            const TextArg meta = text_arg(ctx, argv[4], fn, "metadata_json", 16 * 1024);
-            if (!meta.ok) return;
-            if (!meta.is_null) {
-                rapidjson::Document doc;
-                doc.Parse(meta.value.data(), meta.value.size());
-                if (doc.HasParseError() || !doc.IsObject())
-                    return fail(ctx, "gvx_create(metadata_json): must be a JSON object");
-                t.metadata = decode_metadata(meta.value);
-                if (!t.metadata)  // 5.5e308 (parsed as infinity), or nested too deeply
-                    return fail(ctx, "gvx_create(metadata_json): numbers must be within the "
-                                     "range of a double, nesting at most 64 levels");
+            GVX_TRY_VALUE(const std::optional<std::string_view> meta,
+                          text_arg(argv[4], fn, "metadata_json", kMaxMetadataBytes));
+            if (meta) {
+                auto object = metadata_object(*meta);
+                if (!object) return arg_error(fn, "metadata_json", object.error().message);
+                t.metadata = std::move(*object);
             }
         }
-        auto created = store_of(ctx).create(t, now_ms());
-        if (!created) return report(ctx, fn, created.error());
-        std::string json = token_json(created->record, created->key.view());
+        GVX_TRY_VALUE(const CreatedToken created, in(fn, store_of(ctx).create(t, now_ms())));
+        std::string json = token_json(created.record, created.key.view());
         result_text(ctx, json);
         sodium_memzero(json.data(), json.size());
+        return Ok{};
     });
 }
 
-// The shared front half of gvx_verify and gvx_check.
-Result<Verification> run_verify(sqlite3_context* ctx, int argc, sqlite3_value** argv,
-                                const char* fn, bool* reported) {
-    *reported = true;
-    const TextArg token = text_arg(ctx, argv[0], fn, "token", kMaxTokenLength);
-    if (!token.ok) return Error{Errc::invalid_argument, ""};
-    if (token.is_null) {
-        sqlite3_result_null(ctx);
-        return Error{Errc::invalid_argument, ""};
-    }
+// The shared front half of gvx_verify and gvx_check: nullopt for a NULL token (the result is
+// then NULL).
+Result<std::optional<Verification>> run_verify(sqlite3_context* ctx, int argc,
+                                               sqlite3_value** argv, const char* fn) {
+    GVX_TRY_VALUE(const std::optional<std::string_view> token,
+                  text_arg(argv[0], fn, "token", kMaxTokenLength));
+    if (!token) return std::optional<Verification>();
     ClientInfo client;
     if (argc > 1) {
-        const TextArg ip = text_arg(ctx, argv[1], fn, "ip");
-        if (!ip.ok) return Error{Errc::invalid_argument, ""};
-        client.ip = ip.value;
+        GVX_TRY_VALUE(const std::optional<std::string_view> ip, text_arg(argv[1], fn, "ip"));
+        client.ip = ip.value_or("");
     }
     if (argc > 2) {
-        const TextArg ua = text_arg(ctx, argv[2], fn, "user_agent");
-        if (!ua.ok) return Error{Errc::invalid_argument, ""};
-        client.user_agent = ua.value;
+        GVX_TRY_VALUE(const std::optional<std::string_view> ua,
+                      text_arg(argv[2], fn, "user_agent"));
+        client.user_agent = ua.value_or("");
     }
-    *reported = false;
-    return store_of(ctx).verify(token.value, client, now_ms());
+    GVX_TRY_VALUE(Verification v, in(fn, store_of(ctx).verify(*token, client, now_ms())));
+    return std::optional<Verification>(std::move(v));
 }
 
 // gvx_verify(token [, ip [, user_agent]]) -> user_id or NULL
 void fn_verify(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         if (argc < 1 || argc > 3)
-            return fail(ctx, "gvx_verify(token [, ip [, user_agent]]): wrong number of arguments");
-        bool reported = false;
-        auto v = run_verify(ctx, argc, argv, "gvx_verify", &reported);
-        if (reported) return;
-        if (!v) return report(ctx, "gvx_verify", v.error());
-        if (v->outcome == Outcome::ok) result_text(ctx, v->record->user_id);
+            return sql_error("gvx_verify(token [, ip [, user_agent]]): wrong number of arguments");
+        GVX_TRY_VALUE(const std::optional<Verification> v, run_verify(ctx, argc, argv, "gvx_verify"));
+        if (v && v->outcome == Outcome::ok) result_text(ctx, v->record->user_id);
         else sqlite3_result_null(ctx);
+        return Ok{};
     });
 }
 
 // gvx_check(token [, ip [, user_agent]]) -> {"valid":bool,"error":{code,message}|null,"key":…}
 void fn_check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         if (argc < 1 || argc > 3)
-            return fail(ctx, "gvx_check(token [, ip [, user_agent]]): wrong number of arguments");
-        bool reported = false;
-        auto v = run_verify(ctx, argc, argv, "gvx_check", &reported);
-        if (reported) return;
-        if (!v) return report(ctx, "gvx_check", v.error());
-        rapidjson::StringBuffer buf;
-        JsonWriter w(buf);
-        w.StartObject();
-        w.Key("valid");
-        w.Bool(v->outcome == Outcome::ok);
-        w.Key("error");
-        if (v->outcome == Outcome::ok) {
-            w.Null();
-        } else {
-            const auto code = outcome_code(v->outcome);
-            const auto message = outcome_message(v->outcome);
-            w.StartObject();
-            w.Key("code");
-            w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-            w.Key("message");
-            w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-            if (v->outcome == Outcome::rate_limited) {
-                w.Key("retryAfter");  // seconds, as the HTTP header
-                w.Int64((v->retry_after_ms + 999) / 1000);
-            }
-            w.EndObject();
+            return sql_error("gvx_check(token [, ip [, user_agent]]): wrong number of arguments");
+        GVX_TRY_VALUE(const std::optional<Verification> v, run_verify(ctx, argc, argv, "gvx_check"));
+        if (!v) {
+            sqlite3_result_null(ctx);
+            return Ok{};
         }
-        w.Key("key");
-        if (v->outcome == Outcome::ok) write_token(w, *v->record);
-        else w.Null();
-        w.EndObject();
-        result_text(ctx, {buf.GetString(), buf.GetSize()});
+        result_text(ctx, check_json(v->outcome, v->retry_after_ms,
+                                    v->record ? &*v->record : nullptr));
+        return Ok{};
     });
 }
 
 // gvx_revoke(id [, user_id]) -> 1 or 0
 void fn_revoke(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_revoke";
         if (argc < 1 || argc > 2)
-            return fail(ctx, "gvx_revoke(id [, user_id]): wrong number of arguments");
-        const TextArg id = text_arg(ctx, argv[0], fn, "id");
-        if (!id.ok || id.is_null) return;
+            return sql_error("gvx_revoke(id [, user_id]): wrong number of arguments");
+        GVX_TRY_VALUE(const std::optional<std::string_view> id, text_arg(argv[0], fn, "id"));
+        if (!id) return Ok{};  // NULL
         std::optional<std::string_view> user;
         if (argc > 1) {
-            const TextArg u = text_arg(ctx, argv[1], fn, "user_id");
-            if (!u.ok) return;
-            if (!u.is_null) user = u.value;
+            GVX_TRY_VALUE(user, text_arg(argv[1], fn, "user_id"));
         }
-        auto deleted = store_of(ctx).revoke(id.value, user);
-        if (!deleted) return report(ctx, fn, deleted.error());
-        sqlite3_result_int(ctx, *deleted ? 1 : 0);
+        GVX_TRY_VALUE(const bool deleted, in(fn, store_of(ctx).revoke(*id, user)));
+        sqlite3_result_int(ctx, deleted ? 1 : 0);
+        return Ok{};
     });
 }
 
-bool now_arg(sqlite3_context* ctx, int argc, sqlite3_value** argv, const char* fn,
-             std::int64_t* now) {
-    *now = now_ms();
-    if (argc < 1) return true;
-    const IntArg a = int_arg(ctx, argv[0], fn, "now_ms");
-    if (!a.ok) return false;
-    if (!a.is_null) *now = a.value;
-    return true;
+// The optional first argument now_ms; the clock when absent or NULL.
+Result<std::int64_t> now_arg(int argc, sqlite3_value** argv, const char* fn) {
+    if (argc < 1) return now_ms();
+    GVX_TRY_VALUE(const std::optional<std::int64_t> now, int_arg(argv[0], fn, "now_ms"));
+    return now ? *now : now_ms();
 }
 
 // gvx_purge_expired([now_ms]) -> number of tokens deleted
 void fn_purge_expired(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_purge_expired";
-        if (argc > 1) return fail(ctx, "gvx_purge_expired([now_ms]): wrong number of arguments");
-        std::int64_t now = 0;
-        if (!now_arg(ctx, argc, argv, fn, &now)) return;
-        auto r = purge_paced(store_of(ctx), now);
-        if (!r) return report(ctx, fn, r.error());
-        sqlite3_result_int64(ctx, r->tokens);
+        if (argc > 1) return sql_error("gvx_purge_expired([now_ms]): wrong number of arguments");
+        GVX_TRY_VALUE(const std::int64_t now, now_arg(argc, argv, fn));
+        GVX_TRY_VALUE(const PurgeReport r, in(fn, purge_paced(store_of(ctx), now)));
+        sqlite3_result_int64(ctx, r.tokens);
+        return Ok{};
     });
 }
 
 // gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]) -> {"tokens":N,"activity":N,"dryRun":bool}
 void fn_cleanup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_cleanup";
         if (argc > 3)
-            return fail(ctx, "gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]): wrong number "
+            return sql_error("gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]): wrong number "
                              "of arguments");
-        std::int64_t now = 0;
-        if (!now_arg(ctx, argc, argv, fn, &now)) return;
+        GVX_TRY_VALUE(const std::int64_t now, now_arg(argc, argv, fn));
         bool dry_run = false;
         if (argc > 1) {
-            const IntArg d = int_arg(ctx, argv[1], fn, "dry_run");
-            if (!d.ok) return;
-            dry_run = !d.is_null && d.value != 0;
+            GVX_TRY_VALUE(const std::optional<std::int64_t> d, int_arg(argv[1], fn, "dry_run"));
+            dry_run = d && *d != 0;
         }
         std::optional<std::int64_t> pause_ratio;
         if (argc > 2) {
-            const IntArg p = int_arg(ctx, argv[2], fn, "pause_ratio");
-            if (!p.ok) return;
-            if (!p.is_null && p.value < 0)
-                return fail(ctx, "gvx_cleanup(pause_ratio): must not be negative");
-            if (!p.is_null) pause_ratio = p.value;
+            GVX_TRY_VALUE(pause_ratio, int_arg(argv[2], fn, "pause_ratio"));
+            if (pause_ratio && *pause_ratio < 0)
+                return arg_error(fn, "pause_ratio", "must not be negative");
         }
-        auto r = dry_run ? store_of(ctx).purge_preview(now)
-                         : purge_paced(store_of(ctx), now, pause_ratio);
-        if (!r) return report(ctx, fn, r.error());
-        result_text(ctx, "{\"tokens\":" + std::to_string(r->tokens) +
-                             ",\"activity\":" + std::to_string(r->activity) +
+        GVX_TRY_VALUE(const PurgeReport r,
+                      in(fn, dry_run ? store_of(ctx).purge_preview(now)
+                                     : purge_paced(store_of(ctx), now, pause_ratio)));
+        result_text(ctx, "{\"tokens\":" + std::to_string(r.tokens) +
+                             ",\"activity\":" + std::to_string(r.activity) +
                              ",\"dryRun\":" + (dry_run ? "true" : "false") + "}");
+        return Ok{};
     });
 }
 
 // gvx_list(user_id) -> JSON array of the user's tokens, oldest first, without hashes
 void fn_list(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         assert(argc == 1);
         (void)argc;
-        const TextArg user = text_arg(ctx, argv[0], "gvx_list", "user_id");
-        if (!user.ok || user.is_null) return;
+        GVX_TRY_VALUE(const std::optional<std::string_view> user,
+                      text_arg(argv[0], "gvx_list", "user_id"));
+        if (!user) return Ok{};  // NULL
         TokenArrayJson json;
-        auto st = store_of(ctx).each_token(user.value, [&](const TokenRecord& t) { json.add(t); });
-        if (!st) return report(ctx, "gvx_list", st.error());
+        GVX_TRY(in("gvx_list", store_of(ctx).each_token(
+                                   *user, [&](const TokenRecord& t) { json.add(t); })));
         result_text(ctx, json.take());
+        return Ok{};
     });
 }
 
 // gvx_check_format(token) -> 1 when it has gvx's shape and a correct checksum, else 0
 void fn_check_format(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         assert(argc == 1);
         (void)argc;
-        if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+        if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return Ok{};
         const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
         const auto n = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
-        if (!p) return sqlite3_result_error_nomem(ctx);
+        if (!p) return out_of_memory();
         sqlite3_result_int(ctx, has_gvx_format({p, n}) ? 1 : 0);
+        return Ok{};
     });
 }
 
 // gvx_key_hash(token) -> base64url(SHA-256(token)), as stored in apikey.key
 void fn_key_hash(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-    guarded(ctx, [&] {
+    guarded(ctx, [&]() -> Status {
         assert(argc == 1);
         (void)argc;
-        const TextArg token = text_arg(ctx, argv[0], "gvx_key_hash", "token", kMaxTokenLength);
-        if (!token.ok || token.is_null) return;
-        result_text(ctx, hash_key(token.value));
+        GVX_TRY_VALUE(const std::optional<std::string_view> token,
+                      text_arg(argv[0], "gvx_key_hash", "token", kMaxTokenLength));
+        if (token) result_text(ctx, hash_key(*token));
+        return Ok{};
     });
 }
 

@@ -6,17 +6,11 @@
 #include <variant>
 
 #include "caller.hpp"
-#include "core/json.hpp"
+#include "core/limits.hpp"
+#include "json/json.hpp"
 
 namespace gvx::fcgi {
 namespace {
-
-constexpr std::int64_t kActivityLimit = 100;
-constexpr std::int64_t kMaxActivityLimit = 1000;
-
-Response invalid_field(std::string_view message) {
-    return json_error(400, "INVALID_PARAMETER", message);
-}
 
 // Media types are case-insensitive (RFC 9110 §8.3.1): "Application/JSON; charset=utf-8" is JSON.
 bool is_json_media_type(std::string_view type) {
@@ -40,8 +34,9 @@ std::variant<rapidjson::Document, Response> json_body(const Request& req) {
         return json_error(411, "LENGTH_REQUIRED", "a Content-Length header is required");
     const auto length = parse_length(*req.content_length);
     if (!length) return json_error(400, "INVALID_CONTENT_LENGTH", "Content-Length is malformed");
-    if (*length > kMaxBody)
-        return json_error(413, "PAYLOAD_TOO_LARGE", "the body must be at most 65536 bytes");
+    if (*length > kMaxBodyBytes)
+        return json_error(413, "PAYLOAD_TOO_LARGE",
+                          "the body must be at most " + std::to_string(kMaxBodyBytes) + " bytes");
     if (!req.body_read || req.body.size() != *length)
         return json_error(400, "TRUNCATED_BODY", "the body is shorter than its Content-Length");
     // RapidJSON's length-bounded parse takes a NUL byte for the end of the input, so
@@ -50,7 +45,8 @@ std::variant<rapidjson::Document, Response> json_body(const Request& req) {
         return json_error(400, "INVALID_JSON",
                           "the body is not valid JSON: it contains a NUL byte");
     if (!nesting_within(req.body, kMaxJsonDepth))
-        return json_error(400, "INVALID_JSON", "the body is nested too deeply (at most 64 levels)");
+        return json_error(400, "INVALID_JSON", "the body is nested too deeply (at most " +
+                                                   std::to_string(kMaxJsonDepth) + " levels)");
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(req.body.data(), req.body.size());
     if (doc.HasParseError())
@@ -109,18 +105,6 @@ Field<bool> bool_field(const rapidjson::Value& obj, const char* name) {
     return f;
 }
 
-Response expires_at_in_past() {
-    return invalid_field("expiresAt must be in the future (milliseconds since the epoch)");
-}
-
-// The store names fields as SQL does (expires_at); the API's clients know them as JSON does.
-Response api_store_error(const Error& e) {
-    constexpr std::string_view kSqlName = "expires_at";
-    if (e.code == Errc::invalid_argument && e.message.starts_with(kSqlName))
-        return invalid_field("expiresAt" + e.message.substr(kSqlName.size()));
-    return store_error(e);
-}
-
 bool has_member(const rapidjson::Value& obj, const char* name) {
     return obj.FindMember(name) != obj.MemberEnd();
 }
@@ -140,13 +124,10 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
 
     NewToken t{.user_id = caller.user_id, .name = name.value};
     if (prefix.present) t.prefix = prefix.value;
-    if (expires_at.present) {
-        if (expires_at.value <= ctx.now) return expires_at_in_past();
-        t.expires_at = expires_at.value;
-    }
+    if (expires_at.present) t.expires_at = expires_at.value;  // the store checks it
     if (expires_in.present) {
         // better-auth's expiresIn is in seconds; bound it so the sum cannot overflow.
-        if (expires_in.value <= 0 || expires_in.value > 100LL * 365 * 86400)
+        if (expires_in.value <= 0 || expires_in.value > kMaxDurationSeconds)
             return invalid_field(
                 "expiresIn must be a positive number of seconds (at most 100 years)");
         t.expires_at = ctx.now + expires_in.value * 1000;
@@ -161,7 +142,7 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
         t.metadata = std::string(buf.GetString(), buf.GetSize());
     }
     auto created = ctx.store.create(t, ctx.now);
-    if (!created) return api_store_error(created.error());
+    if (!created) return store_error(created.error());
     Response r = json_ok(token_json(created->record, created->key.view()));
     return r;
 }
@@ -191,13 +172,10 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
     if (enabled.present) c.enabled = enabled.value;
     if (has_member(body, "expiresAt")) {  // null: never expires
         c.set_expires_at = true;
-        if (expires_at.present) {
-            if (expires_at.value <= ctx.now) return expires_at_in_past();
-            c.expires_at = expires_at.value;
-        }
+        if (expires_at.present) c.expires_at = expires_at.value;  // the store checks it
     }
     auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
-    if (!updated) return api_store_error(updated.error());
+    if (!updated) return store_error(updated.error());
     if (!*updated) return json_error(404, "NOT_FOUND", "no such token");
     return json_ok(token_json(**updated));
 }
@@ -205,7 +183,7 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
 std::variant<std::string, Response> id_param(const Request& req) {
     auto id = query_param(req.query, "id");
     if (!id || id->empty()) return invalid_field("the query parameter id is required");
-    if (id->size() > 255) return invalid_field("id is too long");
+    if (id->size() > kMaxIdBytes) return invalid_field("id is too long");
     return *id;
 }
 
@@ -225,7 +203,8 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
     if (auto l = query_param(req.query, "limit")) {
         const auto n = parse_length(*l);
         if (!n || *n < 1 || *n > static_cast<std::size_t>(kMaxActivityLimit))
-            return invalid_field("limit must be a number from 1 to 1000");
+            return invalid_field("limit must be a number from 1 to " +
+                                 std::to_string(kMaxActivityLimit));
         limit = static_cast<std::int64_t>(*n);
     }
     auto entries = ctx.store.activity(std::get<std::string>(id), caller.user_id, limit);
@@ -233,29 +212,36 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
     return json_ok(activity_json(*entries));
 }
 
+Response list(const Caller& caller, const Request&, Context& ctx) {
+    TokenArrayJson json;
+    auto st = ctx.store.each_token(caller.user_id, [&](const TokenRecord& t) { json.add(t); });
+    if (!st) return store_error(st.error());
+    return json_ok(json.take());
+}
+
+// A POST handler runs on the parsed JSON body, once the caller is known.
+template <Response (*Handler)(const Caller&, const rapidjson::Document&, Context&)>
+Response with_json_body(const Caller& caller, const Request& req, Context& ctx) {
+    auto body = json_body(req);
+    if (auto* err = std::get_if<Response>(&body)) return *err;
+    return Handler(caller, std::get<rapidjson::Document>(body), ctx);
+}
+
 struct Route {
-    std::string_view name;
+    std::string_view name;  // the path under --api-base
     std::string_view method;
+    Response (*handler)(const Caller&, const Request&, Context&);
 };
-constexpr Route kRoutes[] = {{"create", "POST"}, {"list", "GET"},   {"delete", "POST"},
-                             {"get", "GET"},     {"update", "POST"}, {"activity", "GET"}};
+constexpr Route kRoutes[] = {
+    {"create", "POST", with_json_body<create>},
+    {"list", "GET", list},
+    {"delete", "POST", with_json_body<remove>},
+    {"get", "GET", get},
+    {"update", "POST", with_json_body<update>},
+    {"activity", "GET", activity},
+};
 
 }  // namespace
-
-Response store_error(const Error& e) {
-    switch (e.code) {
-        case Errc::invalid_argument: return invalid_field(e.message);
-        case Errc::not_found: return json_error(404, "NOT_FOUND", "no such token");
-        case Errc::busy: {
-            Response r = json_error(503, "SERVICE_UNAVAILABLE", "the database is busy; retry");
-            r.header("Retry-After", "1");
-            return r;
-        }
-        case Errc::db:
-        case Errc::crypto: break;
-    }
-    return json_error(500, "INTERNAL_SERVER_ERROR", "internal error");
-}
 
 Response handle_api(const Request& req, Context& ctx) {
     const std::string& base = ctx.options.api_base;
@@ -274,28 +260,9 @@ Response handle_api(const Request& req, Context& ctx) {
         r.header("Allow", std::string(route->method));
         return r;
     }
-
     auto who = identify_caller(req, ctx);
     if (auto* err = std::get_if<Response>(&who)) return *err;
-    const Caller& caller = std::get<Caller>(who);
-
-    if (route->method == "GET") {
-        if (endpoint == "list") {
-            TokenArrayJson json;
-            auto st = ctx.store.each_token(caller.user_id,
-                                           [&](const TokenRecord& t) { json.add(t); });
-            if (!st) return store_error(st.error());
-            return json_ok(json.take());
-        }
-        if (endpoint == "get") return get(caller, req, ctx);
-        return activity(caller, req, ctx);
-    }
-    auto body = json_body(req);
-    if (auto* err = std::get_if<Response>(&body)) return *err;
-    const auto& doc = std::get<rapidjson::Document>(body);
-    if (endpoint == "create") return create(caller, doc, ctx);
-    if (endpoint == "delete") return remove(caller, doc, ctx);
-    return update(caller, doc, ctx);
+    return route->handler(std::get<Caller>(who), req, ctx);
 }
 
 }  // namespace gvx::fcgi

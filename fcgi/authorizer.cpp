@@ -7,10 +7,14 @@
 namespace gvx::fcgi {
 namespace {
 
-Response challenge(const Context& ctx, std::string_view code, std::string_view message) {
-    Response r = json_error(401, code, message);
-    r.header("WWW-Authenticate", "Basic realm=\"" + ctx.options.realm + "\", charset=\"UTF-8\"");
+// A 401 asks for Basic credentials again.
+Response challenge(const Context& ctx, Response r) {
+    if (r.status == 401)
+        r.header("WWW-Authenticate", "Basic realm=\"" + ctx.options.realm + "\", charset=\"UTF-8\"");
     return r;
+}
+Response challenge(const Context& ctx, std::string_view code, std::string_view message) {
+    return challenge(ctx, json_error(401, code, message));
 }
 
 // A user id goes back to the server in a header: it must be printable ASCII there.
@@ -39,12 +43,6 @@ BasicCredentials credentials_from_server(const Request& req) {
     c.username = req.remote_user;
     c.password = SecretString(req.remote_passwd);
     return c;
-}
-
-Response rate_limited(const Verification& v) {
-    Response r = json_error(429, "RATE_LIMITED", outcome_message(v.outcome));
-    r.header("Retry-After", std::to_string((v.retry_after_ms + 999) / 1000));
-    return r;
 }
 
 // 200 with the owner for the server: Variable-* for FastCGI authorizers (lighttpd, Apache),
@@ -84,11 +82,7 @@ Response authorize(const Request& req, Context& ctx) {
     auto v = ctx.store.verify(
         token, ClientInfo{req.remote_addr, req.user_agent, claimed_user}, ctx.now);
     if (!v) return store_error(v.error());
-    switch (v->outcome) {
-        case Outcome::ok: break;
-        case Outcome::rate_limited: return rate_limited(*v);
-        default: return challenge(ctx, outcome_code(v->outcome), outcome_message(v->outcome));
-    }
+    if (v->outcome != Outcome::ok) return challenge(ctx, refused(*v, outcome_code(v->outcome)));
     const std::string& owner = v->record->user_id;
     if (!header_safe(owner))
         return json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");

@@ -40,12 +40,7 @@ std::variant<Caller, Response> from_token(std::string_view token, const Request&
                                           Context& ctx) {
     auto v = ctx.store.verify(token, ClientInfo{req.remote_addr, req.user_agent, {}}, ctx.now);
     if (!v) return store_error(v.error());
-    if (v->outcome == Outcome::rate_limited) {
-        Response r = json_error(429, "RATE_LIMITED", outcome_message(v->outcome));
-        r.header("Retry-After", std::to_string((v->retry_after_ms + 999) / 1000));
-        return r;
-    }
-    if (v->outcome != Outcome::ok) return unauthorized(outcome_message(v->outcome));
+    if (v->outcome != Outcome::ok) return refused(*v, "UNAUTHORIZED");
     return Caller{v->record->user_id, Caller::Via::token};
 }
 

@@ -7,15 +7,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "api.hpp"
 #include "authorizer.hpp"
+#include "cgi_env.hpp"
 #include "context.hpp"
 #include "options.hpp"
 #include "request.hpp"
+#include "store.hpp"
 
 namespace gvx::fcgi {
 namespace {
@@ -25,74 +26,12 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// The FastCGI parameters, read in one pass over the environment: FCGX_GetParam scans all of
-// it for each name, and twenty such scans cost more than the rest of the request handling
-// outside the database. The first value of a name counts, as with FCGX_GetParam.
-Request read_request(FCGX_Request& fr) {
-    Request r;
-    std::string request_uri, script_name, path_info, query_string, redirect_authorization;
-    std::optional<std::string> content_length;
-    struct Wanted {
-        std::string_view name;
-        std::string* into;
-        bool seen = false;
-    };
-    Wanted wanted[] = {
-        {"FCGI_ROLE", &r.role},
-        {"FCGI_APACHE_ROLE", &r.apache_role},
-        {"GVX_MODE", &r.mode},
-        {"REQUEST_METHOD", &r.method},
-        {"REQUEST_URI", &request_uri},
-        {"SCRIPT_NAME", &script_name},
-        {"PATH_INFO", &path_info},
-        {"QUERY_STRING", &query_string},
-        {"CONTENT_TYPE", &r.content_type},
-        {"HTTP_AUTHORIZATION", &r.authorization},
-        {"REDIRECT_HTTP_AUTHORIZATION", &redirect_authorization},
-        {"HTTP_COOKIE", &r.cookie},
-        {"HTTP_ORIGIN", &r.origin},
-        {"HTTP_REFERER", &r.referer},
-        {"REMOTE_USER", &r.remote_user},
-        {"REMOTE_PASSWD", &r.remote_passwd},
-        {"REMOTE_ADDR", &r.remote_addr},
-        {"HTTP_USER_AGENT", &r.user_agent},
-        {"HTTP_X_API_KEY", &r.api_key_header},
-    };
-    for (char** entry = fr.envp; entry && *entry; ++entry) {
-        const std::string_view e(*entry);
-        const std::size_t eq = e.find('=');
-        if (eq == std::string_view::npos) continue;
-        const std::string_view name = e.substr(0, eq);
-        const std::string_view value = e.substr(eq + 1);
-        if (name == "CONTENT_LENGTH") {
-            if (!content_length) content_length.emplace(value);
-            continue;
-        }
-        for (Wanted& w : wanted) {
-            if (w.seen || name != w.name) continue;
-            w.into->assign(value);
-            w.seen = true;
-            break;
-        }
-    }
-    if (request_uri.empty()) request_uri = script_name + path_info;
-    const std::size_t q = request_uri.find('?');
-    r.path = request_uri.substr(0, q);
-    r.query = q == std::string::npos ? query_string : request_uri.substr(q + 1);
-    // An empty CONTENT_LENGTH (nginx's $content_length without a body) means none was sent.
-    if (content_length && !content_length->empty()) r.content_length = std::move(content_length);
-    if (r.authorization.empty()) r.authorization = std::move(redirect_authorization);
-
-    // Never read without a length, and never more than the cap (the handler answers 411/413).
-    if (r.content_length) {
-        if (auto n = parse_length(*r.content_length); n && *n <= kMaxBody) {
-            r.body.resize(*n);
-            const int got = *n ? FCGX_GetStr(r.body.data(), static_cast<int>(*n), fr.in) : 0;
-            r.body.resize(static_cast<std::size_t>(got < 0 ? 0 : got));
-            r.body_read = true;
-        }
-    }
-    return r;
+// The request from libfcgi's environment and input stream (cgi_env.hpp).
+Request request_from(FCGX_Request& fr) {
+    return read_request(fr.envp, [&](char* into, std::size_t n) -> std::size_t {
+        const int got = FCGX_GetStr(into, static_cast<int>(n), fr.in);
+        return got < 0 ? 0 : static_cast<std::size_t>(got);
+    });
 }
 
 Response dispatch(const Request& req, Context& ctx) {
@@ -177,7 +116,7 @@ int run(int argc, char** argv) {
     FCGX_InitRequest(&fr, fd, 0);
     while (FCGX_Accept_r(&fr) >= 0) {
         Context ctx{**store, *options, secret.view(), now_ms()};
-        Request req = read_request(fr);
+        Request req = request_from(fr);
         Response res = dispatch(req, ctx);
         if (res.status >= 500) {
             std::fprintf(stderr, "gvx-fcgi: %d for %s %s\n", res.status, req.method.c_str(),

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "core/json.hpp"
+#include "json/json.hpp"
 
 namespace gvx::fcgi {
 

@@ -10,8 +10,6 @@
 
 namespace gvx::fcgi {
 
-inline constexpr std::size_t kMaxBody = 64 * 1024;
-
 struct Request {
     std::string role;         // FCGI_ROLE: RESPONDER or AUTHORIZER
     std::string apache_role;  // FCGI_APACHE_ROLE (mod_authnz_fcgi): AUTHENTICATOR, ...

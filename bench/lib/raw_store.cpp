@@ -6,13 +6,13 @@
 #include <chrono>
 #include <cstring>
 
-#include "core/json.hpp"
+#include "json/json.hpp"
 #include "core/token.hpp"
 
 namespace bench {
 namespace {
 
-// Copied from ext/store.cpp (kSql) on purpose: the baseline must run the very same SQL.
+// Copied from ext/store/sql.cpp (kSql) on purpose: the baseline must run the very same SQL.
 // gvx-bench-sql checks at start-up that both sides leave the database in the same state.
 #define TOKEN_COLUMNS                                                                     \
     "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \

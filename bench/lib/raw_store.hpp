@@ -1,5 +1,5 @@
 // The baseline: a minimal program doing gvx's database work with the same SQL statements as
-// ext/store.cpp (kSql), prepared once, in the same transactions, without any of gvx's layers
+// ext/store/sql.cpp (kSql), prepared once, in the same transactions, without any of gvx's layers
 // (no Store, no Result, no TokenRecord, no SQL function call). What gvx costs on top of this
 // is what the benchmark reports.
 #pragma once

@@ -4,7 +4,7 @@
 
 #include "bench_db.hpp"
 #include "bench_tokens.hpp"
-#include "core/json.hpp"
+#include "json/json.hpp"
 #include "interleave.hpp"
 #include "raw_store.hpp"
 #include "rows.hpp"

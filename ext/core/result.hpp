@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -19,6 +20,9 @@ struct Error {
     Errc code;
     std::string message;  // safe to show a user: no token, no SQL
     int sqlite_rc = 0;
+    // For invalid_argument: the field at fault, as SQL names it ("expires_at"); the message
+    // starts with it. Front ends that name fields differently rename it (fcgi/responses.cpp).
+    std::string field = {};
 };
 
 template <class T>
@@ -45,5 +49,30 @@ using Status = Result<Ok>;
 inline Error invalid(std::string message) {
     return Error{Errc::invalid_argument, std::move(message)};
 }
+
+// An invalid_argument error about one field: "<field> <problem>".
+inline Error invalid_field(std::string field, std::string_view problem) {
+    std::string message = field;
+    message.append(" ").append(problem);
+    return Error{Errc::invalid_argument, std::move(message), 0, std::move(field)};
+}
+
+// Propagation without ceremony, in functions returning Result<U> or Status:
+//   GVX_TRY(store.prepare());                        // returns the error, if any
+//   GVX_TRY_VALUE(const Config cfg, store.config()); // declares cfg from the value
+// GVX_TRY_VALUE is several statements: write it as a statement of its own (braces under an if).
+#define GVX_TRY(expr)                                                   \
+    do {                                                                \
+        if (auto gvx_try_result_ = (expr); !gvx_try_result_)            \
+            return std::move(gvx_try_result_).error();                  \
+    } while (false)
+
+#define GVX_TRY_CAT_(a, b) a##b
+#define GVX_TRY_CAT(a, b) GVX_TRY_CAT_(a, b)
+#define GVX_TRY_VALUE_(tmp, decl, expr)                 \
+    auto tmp = (expr);                                  \
+    if (!tmp) return std::move(tmp).error();            \
+    decl = std::move(*tmp)
+#define GVX_TRY_VALUE(decl, expr) GVX_TRY_VALUE_(GVX_TRY_CAT(gvx_try_value_, __LINE__), decl, expr)
 
 }  // namespace gvx

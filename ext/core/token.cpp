@@ -66,8 +66,12 @@ bool is_valid_prefix(std::string_view prefix) {
     return true;
 }
 
+Error prefix_error() {
+    return invalid_field("prefix", "must match " + std::string(kPrefixPattern));
+}
+
 Result<SecretString> generate_token(std::string_view prefix) {
-    if (!is_valid_prefix(prefix)) return invalid("prefix must match ^[A-Za-z0-9_-]{1,32}$");
+    if (!is_valid_prefix(prefix)) return prefix_error();
     SecretString token;
     std::string& t = token.buffer();
     t.reserve(prefix.size() + kBodyLength);

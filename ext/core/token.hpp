@@ -11,21 +11,19 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
 
 namespace gvx {
 
 inline constexpr std::string_view kDefaultPrefix = "gvx_";
-inline constexpr std::size_t kMaxPrefixLength = 32;
 inline constexpr std::size_t kRandomLength = 58;
 inline constexpr std::size_t kChecksumLength = 6;
 inline constexpr std::size_t kBodyLength = kRandomLength + kChecksumLength;  // 64
 inline constexpr std::size_t kStartLength = 6;
 inline constexpr std::size_t kIdLength = 32;
 inline constexpr std::size_t kKeyHashLength = 43;
-// Longest string gvx looks up as a token; anything longer cannot be one of ours or better-auth's.
-inline constexpr std::size_t kMaxTokenLength = 512;
 
 // Uniform random characters of [0-9A-Za-z] from libsodium's CSPRNG (rejection sampling, no bias).
 std::string random_base62(std::size_t n);
@@ -36,8 +34,11 @@ std::uint32_t crc32(std::string_view bytes);
 // The checksum of the text before it: CRC-32 in base62 (0-9A-Za-z), 6 digits, zero-padded.
 std::string checksum62(std::string_view text);
 
-// ^[A-Za-z0-9_-]{1,32}$
+// kPrefixPattern (core/limits.hpp)
 bool is_valid_prefix(std::string_view prefix);
+
+// "prefix must match ^[A-Za-z0-9_-]{1,32}$", with its field.
+Error prefix_error();
 
 // A new token with this prefix; the prefix must be valid.
 Result<SecretString> generate_token(std::string_view prefix);

@@ -4,8 +4,9 @@
 // user and session tables, and a signed session.
 //
 // Input: one '\n'-terminated line per field, then the body (see LLVMFuzzerTestOneInput and
-// corpus/api/*; make_seeds.py writes the seeds). CONTENT_LENGTH "~" or empty means absent; the
-// body is cut to CONTENT_LENGTH the way main.cpp reads it.
+// corpus/api/*; make_seeds.py writes the seeds). The fields become the CGI environment and the
+// rest the body, read by gvx-fcgi's own read_request (cgi_env.hpp): CONTENT_LENGTH "~" leaves
+// it out, and the body is cut to CONTENT_LENGTH as gvx-fcgi reads it.
 //
 // Invariants: no crash or sanitizer report; only the documented statuses (never 500/503 here,
 // one process and well-formed data); every body is valid JSON; no header can be split; no
@@ -17,15 +18,19 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api.hpp"
 #include "authorizer.hpp"
+#include "cgi_env.hpp"
 #include "context.hpp"
 #include "core/token.hpp"
 #include "credentials.hpp"
@@ -167,32 +172,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace gvx::fcgi;
     gvx::fuzz::Fields f(data, size);
     const std::string_view flags = f.next();
-    Request req;
-    req.role = f.next();
-    req.apache_role = f.next();
-    req.mode = f.next();
-    req.method = f.next();
-    req.path = f.next();
-    req.query = f.next();
-    req.content_type = f.next();
-    // main.cpp: an empty CONTENT_LENGTH (nginx without a body) counts as none.
-    if (const std::string_view cl = f.next(); cl != "~" && !cl.empty())
-        req.content_length = std::string(cl);
-    req.authorization = f.next();
-    req.cookie = f.next();
-    req.origin = f.next();
-    req.referer = f.next();
-    req.remote_user = f.next();
-    req.remote_passwd = f.next();
-    req.api_key_header = f.next();
-    req.remote_addr = f.next();
-    req.user_agent = f.next();
-    if (req.content_length) {  // as main.cpp's read_request
-        if (auto n = parse_length(*req.content_length); n && *n <= kMaxBody) {
-            req.body = std::string(f.rest().substr(0, *n));
-            req.body_read = true;
-        }
-    }
+    // The fields become the CGI environment, read by gvx-fcgi's own read_request.
+    std::vector<std::string> env;
+    const auto param = [&](const char* name) {
+        env.push_back(std::string(name) + "=" + std::string(f.next()));
+    };
+    for (const char* name : {"FCGI_ROLE", "FCGI_APACHE_ROLE", "GVX_MODE", "REQUEST_METHOD",
+                             "REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE"})
+        param(name);
+    // CONTENT_LENGTH "~" leaves it out; an empty one is passed on (it counts as none).
+    if (const std::string_view cl = f.next(); cl != "~")
+        env.push_back("CONTENT_LENGTH=" + std::string(cl));
+    for (const char* name : {"HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_ORIGIN", "HTTP_REFERER",
+                             "REMOTE_USER", "REMOTE_PASSWD", "HTTP_X_API_KEY", "REMOTE_ADDR",
+                             "HTTP_USER_AGENT"})
+        param(name);
+    std::vector<const char*> envp;
+    for (const std::string& e : env) envp.push_back(e.c_str());
+    envp.push_back(nullptr);
+    std::string_view body = f.rest();
+    Request req = read_request(envp.data(), [&](char* into, std::size_t n) {
+        const std::size_t k = std::min(n, body.size());
+        std::memcpy(into, body.data(), k);
+        body.remove_prefix(k);
+        return k;
+    });
     g->options.trust_remote_user = flags.find('T') != std::string_view::npos;
     g->options.strict_username = flags.find('S') != std::string_view::npos;
     const bool with_secret = flags.find('C') != std::string_view::npos;

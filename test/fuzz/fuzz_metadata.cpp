@@ -1,4 +1,4 @@
-// Fuzz target: stored metadata as gvx-fcgi and gvx.so read it back (ext/core/json.hpp):
+// Fuzz target: stored metadata as gvx-fcgi and gvx.so read it back (ext/json/json.hpp):
 // decode_metadata on hostile column text (a Gitflare export or an admin's UPDATE can hold
 // anything), and the token object around it must stay one valid JSON document.
 #include <rapidjson/document.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/json.hpp"
+#include "json/json.hpp"
 #include "fuzz_common.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "core/json.hpp"
+#include "json/json.hpp"
 
 namespace gvx {
 namespace {

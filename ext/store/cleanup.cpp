@@ -1,4 +1,5 @@
 #include "cleanup.hpp"
+#include "store/sql.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +21,7 @@ class CheckpointInPauses {
    public:
     explicit CheckpointInPauses(sqlite3* db) : db_(db) {
         sqlite3_stmt* raw = nullptr;
-        if (sqlite3_prepare_v2(db_, "PRAGMA wal_autocheckpoint", -1, &raw, nullptr) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(db_, sql::kWalAutocheckpoint, -1, &raw, nullptr) == SQLITE_OK &&
             sqlite3_step(raw) == SQLITE_ROW)
             restore_pages_ = sqlite3_column_int(raw, 0);
         sqlite3_finalize(raw);
@@ -58,10 +59,9 @@ std::int64_t elapsed_us(std::chrono::steady_clock::time_point since) {
 
 Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
                                 std::optional<std::int64_t> pause_ratio) {
-    if (auto st = store.prepare(); !st) return std::move(st).error();
-    auto cfg = store.config();
-    if (!cfg) return std::move(cfg).error();
-    const std::int64_t ratio = std::max<std::int64_t>(0, pause_ratio.value_or(cfg->cleanup_pause_ratio));
+    GVX_TRY(store.prepare());
+    GVX_TRY_VALUE(const Config cfg, store.config());
+    const std::int64_t ratio = std::max<std::int64_t>(0, pause_ratio.value_or(cfg.cleanup_pause_ratio));
     const bool top_level = sqlite3_get_autocommit(store.db()) != 0;
     const bool paced = top_level && ratio > 0;
     std::int64_t batch = paced ? kFirstBatch : kFastBatch;
@@ -71,12 +71,11 @@ Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
     PurgeReport total;
     for (;;) {
         const auto started = std::chrono::steady_clock::now();
-        auto r = store.purge_batch(now, batch);
-        if (!r) return std::move(r).error();
+        GVX_TRY_VALUE(const PurgeReport r, store.purge_batch(now, batch));
         const std::int64_t held_us = elapsed_us(started);
-        total.tokens += r->tokens;
-        total.activity += r->activity;
-        if (r->tokens < batch && r->activity < batch) return total;
+        total.tokens += r.tokens;
+        total.activity += r.activity;
+        if (r.tokens < batch && r.activity < batch) return total;
         if (!top_level) continue;
         if (!paced) {
             // Even flat out, leave the lock free for a moment: without it this loop takes the
@@ -84,8 +83,8 @@ Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
             sqlite3_sleep(1);
             continue;
         }
-        if (held_us < cfg->cleanup_hold_us / 2) batch = std::min(batch * 2, kMaxBatch);
-        else if (held_us > cfg->cleanup_hold_us) batch = std::max(batch / 2, kMinBatch);
+        if (held_us < cfg.cleanup_hold_us / 2) batch = std::min(batch * 2, kMaxBatch);
+        else if (held_us > cfg.cleanup_hold_us) batch = std::max(batch / 2, kMinBatch);
         checkpoints->checkpoint_if_due();
         const std::int64_t pause_ms = std::max<std::int64_t>(1, held_us * ratio / 1000);
         sqlite3_sleep(static_cast<int>(std::min<std::int64_t>(pause_ms, 10'000)));

@@ -1,4 +1,4 @@
-#include "core/json.hpp"
+#include "json/json.hpp"
 
 #include <rapidjson/document.h>
 
@@ -63,6 +63,21 @@ std::optional<std::string> decode_metadata(std::string_view stored) {
     // refuses half-way: without this check the caller got truncated, invalid JSON.
     if (!doc.Accept(w)) return std::nullopt;
     return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<std::string> metadata_object(std::string_view text) {
+    const auto range_or_depth = [] {
+        return invalid("numbers must be within the range of a double, nesting at most " +
+                       std::to_string(kMaxJsonDepth) + " levels");
+    };
+    if (!nesting_within(text, kMaxJsonDepth)) return range_or_depth();
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject())
+        return invalid("must be a JSON object");
+    auto compact = decode_metadata(text);
+    if (!compact) return range_or_depth();  // 5.5e308 (parsed as infinity)
+    return std::move(*compact);
 }
 
 void write_token(JsonWriter& w, const TokenRecord& t) {
@@ -146,6 +161,34 @@ std::string activity_json(std::span<const ActivityRecord> entries) {
     w.StartArray();
     for (const auto& a : entries) write_activity(w, a);
     w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+std::string check_json(Outcome outcome, std::int64_t retry_after_ms, const TokenRecord* record) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    key(w, "valid");
+    w.Bool(outcome == Outcome::ok);
+    key(w, "error");
+    if (outcome == Outcome::ok) {
+        w.Null();
+    } else {
+        w.StartObject();
+        key(w, "code");
+        str(w, outcome_code(outcome));
+        key(w, "message");
+        str(w, outcome_message(outcome));
+        if (outcome == Outcome::rate_limited) {
+            key(w, "retryAfter");  // seconds, as the HTTP header
+            w.Int64(retry_after_seconds(retry_after_ms));
+        }
+        w.EndObject();
+    }
+    key(w, "key");
+    if (outcome == Outcome::ok && record) write_token(w, *record);
+    else w.Null();
+    w.EndObject();
     return {buf.GetString(), buf.GetSize()};
 }
 

@@ -1,4 +1,5 @@
-// JSON shapes shared by the SQL functions and the HTTP API (RapidJSON writers).
+// JSON shapes shared by the SQL functions and the HTTP API (RapidJSON writers). The only
+// module that includes RapidJSON besides the HTTP API's body parser: ext/core stays free of it.
 #pragma once
 
 #include <rapidjson/stringbuffer.h>
@@ -9,7 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.hpp"
+#include "core/policy.hpp"
 #include "core/record.hpp"
+#include "core/result.hpp"
 
 namespace gvx {
 
@@ -41,13 +45,12 @@ class TokenArrayJson {
 void write_activity(JsonWriter& w, const ActivityRecord& a);
 std::string activity_json(std::span<const ActivityRecord> entries);
 
+// gvx_check()'s answer: {"valid": bool, "error": {code, message[, retryAfter]} | null,
+// "key": token object | null}; record is the verified token when the outcome is ok.
+std::string check_json(Outcome outcome, std::int64_t retry_after_ms, const TokenRecord* record);
+
 // {"code": code, "message": message}
 std::string error_json(std::string_view code, std::string_view message);
-
-// RapidJSON parses, writes and frees nested values recursively, so deep nesting exhausts the
-// stack (a 64 KiB body of '[' crashed gvx-fcgi on a 2 MB stack; metadata planted through SQL
-// could crash every process that lists it). gvx refuses JSON nested deeper than this.
-inline constexpr int kMaxJsonDepth = 64;
 
 // True when no array or object in the (possibly malformed) JSON text nests deeper than
 // max_depth. A linear scan, safe to run before parsing.
@@ -56,5 +59,10 @@ bool nesting_within(std::string_view json, int max_depth);
 // Metadata as stored by gvx (JSON) or by better-auth 1.4 (JSON of a JSON string): the decoded
 // value as compact JSON text, or nullopt for none ('null', empty, malformed).
 std::optional<std::string> decode_metadata(std::string_view stored);
+
+// Metadata given to gvx_create() as text: the compact JSON of one object. Nesting is checked
+// before anything parses it (kMaxJsonDepth: deeper input would exhaust a small stack). The
+// error says what is wrong ("must be a JSON object"), for the caller to name its argument.
+Result<std::string> metadata_object(std::string_view text);
 
 }  // namespace gvx

@@ -1,0 +1,119 @@
+// The SQLite store's connection: opening, pragmas, and the statement cache.
+#include <utility>
+
+#include "store.hpp"
+#include "store/sql.hpp"
+
+namespace gvx {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// Busy handler for connections gvx owns: retry every millisecond for kBusyTimeoutMs.
+int wait_briefly(void*, int attempts) {
+    if (attempts >= kBusyTimeoutMs) return 0;
+    sqlite3_sleep(1);
+    return 1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                                   nullptr);
+    DbPtr db{raw};  // owned before rc is looked at: open can fail and still return a handle
+    if (rc != SQLITE_OK) {
+        return Error{Errc::db, "cannot open database: " + std::string(sqlite3_errstr(rc)), rc};
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    // Our own connection (gvx-fcgi, the side connection): wait for locks in short, even steps.
+    // SQLite's default handler backs off to 100 ms sleeps, so a waiter can sleep long after the
+    // lock is free while others take it; at 1 ms steps verification latency stays flat.
+    sqlite3_busy_handler(raw, wait_briefly, nullptr);
+    // In WAL mode NORMAL loses no integrity, only the last commits on power loss, and saves
+    // an fsync per verification.
+    if (sqlite3_exec(raw, sql::kSynchronousNormal, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return db_error(raw, sqlite3_errcode(raw));
+    std::unique_ptr<Store> store(new Store(std::move(db)));
+    GVX_TRY(store->prepare());
+    return store;
+}
+
+Store::Store(sqlite3* borrowed) : db_(borrowed) {}
+Store::Store(DbPtr owned) : owned_(std::move(owned)), db_(owned_.get()) {}
+Store::~Store() { release_statements(); }
+
+void Store::release_statements() noexcept {
+    cache_.clear();
+    session_stmt_.reset();
+    username_stmt_.reset();
+    prepared_ = false;
+    if (side_) side_.reset();
+}
+
+Status Store::exec(const char* sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return db_error(db_, rc);
+    return Ok{};
+}
+
+Query Store::query(Sql which) { return Query(cache_[static_cast<std::size_t>(which)].get()); }
+
+Status Store::step_done(Query& q) {
+    if (const int rc = q.step(); rc != SQLITE_DONE) return db_error(db_, rc);
+    return Ok{};
+}
+
+// A statement that returns no rows, from the cache once it is ready (migrations run earlier).
+Status Store::run(Sql which) {
+    if (cache_.size() <= static_cast<std::size_t>(which)) return exec(sql_text(which));
+    Query q = query(which);
+    return step_done(q);
+}
+
+Status Store::prepare() {
+    if (wal_pending_) {
+        // WAL lets verifications read while another process writes. It can only be switched
+        // outside any transaction, so inside a statement this waits for a later call.
+        const char* file = sqlite3_db_filename(db_, "main");
+        if (!file || !*file) {
+            wal_pending_ = false;  // in-memory and temporary databases keep their own mode
+        } else if (sqlite3_get_autocommit(db_) &&
+                   sqlite3_txn_state(db_, nullptr) == SQLITE_TXN_NONE) {
+            GVX_TRY(exec(sql::kJournalModeWal));
+            wal_pending_ = false;
+        }
+    }
+    if (prepared_) return Ok{};
+    // A connection without a busy timeout fails at once when another process writes; the
+    // shell's default is none. Respect one the host already set.
+    {
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(db_, sql::kBusyTimeout, -1, &raw, nullptr);
+        StmtPtr stmt{raw};
+        if (rc != SQLITE_OK) return db_error(db_, rc);
+        if (sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) == 0)
+            sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    }
+    GVX_TRY(migrate());
+    cache_.clear();
+    cache_.reserve(kSqlCount);
+    for (std::size_t i = 0; i < kSqlCount; ++i) {
+        sqlite3_stmt* raw = nullptr;
+        const int rc = sqlite3_prepare_v3(db_, sql_text(static_cast<Sql>(i)), -1,
+                                          SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+        StmtPtr stmt{raw};
+        if (rc != SQLITE_OK) {
+            cache_.clear();
+            return db_error(db_, rc);
+        }
+        cache_.push_back(std::move(stmt));
+    }
+    prepared_ = true;
+    return Ok{};
+}
+
+}  // namespace gvx

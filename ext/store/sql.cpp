@@ -1,0 +1,105 @@
+#include "store/sql.hpp"
+
+namespace gvx {
+namespace {
+
+#define GVX_TOKEN_COLUMNS                                                                 \
+    "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
+    "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
+    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at"
+
+constexpr const char* kSql[] = {
+    // select_config
+    "SELECT name, value FROM gvx_config",
+    // select_by_key
+    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE key = ?1 LIMIT 1",
+    // select_by_id_user
+    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND user_id = ?2",
+    // select_by_user
+    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, rowid",
+    // insert_token
+    "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
+    "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
+    "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)",
+    // update_usage
+    "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = ?2, "
+    "remaining = ?3, last_refill_at = ?4 WHERE id = ?1",
+    // update_token: ?3 name or NULL to keep; ?4 enabled or NULL; ?5 = 1 to set expires_at to ?6
+    "UPDATE apikey SET name = coalesce(?3, name), enabled = coalesce(?4, enabled), "
+    "expires_at = CASE WHEN ?5 THEN ?6 ELSE expires_at END, updated_at = ?7 "
+    "WHERE id = ?1 AND user_id = ?2 RETURNING " GVX_TOKEN_COLUMNS,
+    // delete_token
+    "DELETE FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+    // select_window
+    "SELECT window_start, count FROM gvx_rate_window WHERE key_id = ?1",
+    // upsert_window
+    "INSERT INTO gvx_rate_window (key_id, window_start, count) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (key_id) DO UPDATE SET window_start = excluded.window_start, "
+    "count = excluded.count",
+    // delete_window
+    "DELETE FROM gvx_rate_window WHERE key_id = ?1",
+    // insert_activity
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    // select_activity
+    "SELECT id, at, key_id, key_start, outcome, ip, user_agent FROM gvx_activity "
+    "WHERE key_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+    // purge_tokens
+    "DELETE FROM apikey WHERE rowid IN (SELECT rowid FROM apikey WHERE expires_at IS NOT NULL "
+    "AND expires_at <= ?1 LIMIT ?2)",
+    // purge_windows: windows of tokens that no longer exist
+    "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)",
+    // purge_old_activity
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
+    "ORDER BY at LIMIT ?2)",
+    // purge_excess_activity: only the newest activity_max_rows ids stay. Ids only grow, so
+    // max(id) bounds the count without counting (count(*) per batch was O(rows)).
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
+    "(SELECT max(id) FROM gvx_activity) - ?1 ORDER BY id LIMIT ?2)",
+    // count_expired
+    "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+    // count_old_activity
+    "SELECT count(*) FROM gvx_activity WHERE at < ?1",
+    // count_excess_activity: what purge_excess_activity would take beyond the old rows
+    "SELECT count(*) FROM gvx_activity WHERE id <= (SELECT max(id) FROM gvx_activity) - ?1 "
+    "AND at >= ?2",
+    // Transaction control, prepared once too: parsing them on every verification costs more
+    // than the SELECT does.
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT gvx_write",
+    "ROLLBACK TO gvx_write",
+    "RELEASE gvx_write",
+};
+static_assert(std::size(kSql) == kSqlCount);
+
+}  // namespace
+
+const char* sql_text(Store::Sql which) { return kSql[static_cast<std::size_t>(which)]; }
+
+TokenRecord read_token(const Query& q) {
+    TokenRecord t;
+    t.id = q.text(0);
+    t.name = q.opt_text(1);
+    t.start = q.opt_text(2);
+    t.prefix = q.opt_text(3);
+    t.user_id = q.text(4);
+    t.enabled = q.is_null(5) || q.int64(5) != 0;
+    t.created_at = q.int64(6);
+    t.updated_at = q.int64(7);
+    t.expires_at = q.opt_int64(8);
+    t.last_request = q.opt_int64(9);
+    t.request_count = q.is_null(10) ? 0 : q.int64(10);
+    t.metadata = q.opt_text(11);
+    if (!q.is_null(12)) t.rate_limit_enabled = q.int64(12) != 0;
+    t.rate_limit_time_window = q.opt_int64(13);
+    t.rate_limit_max = q.opt_int64(14);
+    t.remaining = q.opt_int64(15);
+    t.refill_interval = q.opt_int64(16);
+    t.refill_amount = q.opt_int64(17);
+    t.last_refill_at = q.opt_int64(18);
+    return t;
+}
+
+}  // namespace gvx

@@ -1,0 +1,150 @@
+// Token operations of the SQLite store: config, create, revoke, list, get, update, activity.
+#include "core/token.hpp"
+#include "store.hpp"
+#include "store/sql.hpp"
+#include "store/write.hpp"
+
+namespace gvx {
+
+Result<Config> Store::config() {
+    Config c;
+    Query q = query(Sql::select_config);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) apply_config_value(c, q.text(0), q.int64(1));
+    if (rc != SQLITE_DONE) return db_error(db_, rc);
+    return c;
+}
+
+Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
+    GVX_TRY(validate(t, now));
+    GVX_TRY(prepare());
+    return write<CreatedToken>(
+        [&](Store& s) -> Result<CreatedToken> {
+            GVX_TRY_VALUE(const Config cfg, s.config());
+            GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
+                          lifetime_for_new(t.expires_at, cfg, now));
+            GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
+            CreatedToken out{.record = {}, .key = std::move(token)};
+            TokenRecord& r = out.record;
+            r.id = random_id();
+            r.name = std::string(t.name);
+            r.start = std::string(out.key.view().substr(0, kStartLength));
+            r.prefix = std::string(t.prefix);
+            r.user_id = std::string(t.user_id);
+            r.enabled = true;
+            r.created_at = r.updated_at = now;
+            r.expires_at = expires;
+            r.metadata = t.metadata;
+            r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
+            r.rate_limit_time_window = t.rate_limit_time_window;
+            r.rate_limit_max = t.rate_limit_max;
+
+            Query q = s.query(Sql::insert_token);
+            q.bind(1, std::string_view(r.id))
+                .bind(2, std::string_view(*r.name))
+                .bind(3, std::string_view(*r.start))
+                .bind(4, std::string_view(*r.prefix))
+                .bind(5, std::string_view(hash_key(out.key.view())))
+                .bind(6, std::string_view(r.user_id))
+                .bind(7, std::int64_t{*r.rate_limit_enabled ? 1 : 0})
+                .bind(8, r.rate_limit_time_window)
+                .bind(9, r.rate_limit_max)
+                .bind(10, r.expires_at)
+                .bind(11, now)
+                .bind(12, r.metadata);
+            GVX_TRY(s.step_done(q));
+            return out;
+        },
+        /*may_use_side_connection=*/false);
+}
+
+Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> user_id) {
+    GVX_TRY(prepare());
+    return write<bool>(
+        [&](Store& s) -> Result<bool> {
+            Query q = s.query(Sql::delete_token);
+            q.bind(1, id).bind(2, user_id);
+            GVX_TRY(s.step_done(q));
+            const bool deleted = sqlite3_changes(s.db_) > 0;
+            if (deleted) {
+                Query w = s.query(Sql::delete_window);
+                w.bind(1, id);
+                GVX_TRY(s.step_done(w));
+            }
+            return deleted;
+        },
+        /*may_use_side_connection=*/false);
+}
+
+Status Store::each_token(std::string_view user_id,
+                         const std::function<void(const TokenRecord&)>& visit) {
+    GVX_TRY(prepare());
+    Query q = query(Sql::select_by_user);
+    q.bind(1, user_id);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) visit(read_token(q));
+    if (rc != SQLITE_DONE) return db_error(db_, rc);
+    return Ok{};
+}
+
+Result<std::optional<TokenRecord>> Store::get(std::string_view id, std::string_view user_id) {
+    GVX_TRY(prepare());
+    Query q = query(Sql::select_by_id_user);
+    q.bind(1, id).bind(2, user_id);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
+    if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
+    return db_error(db_, rc);
+}
+
+Result<std::optional<TokenRecord>> Store::update(std::string_view id, std::string_view user_id,
+                                                 const TokenChanges& c, std::int64_t now) {
+    GVX_TRY(validate(c, now));
+    GVX_TRY(prepare());
+    return write<std::optional<TokenRecord>>(
+        [&](Store& s) -> Result<std::optional<TokenRecord>> {
+            if (c.set_expires_at) {
+                GVX_TRY_VALUE(const Config cfg, s.config());
+                GVX_TRY(lifetime_allows(c.expires_at, cfg, now));
+            }
+            Query q = s.query(Sql::update_token);
+            q.bind(1, id).bind(2, user_id).bind(3, c.name);
+            q.bind(4, c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0)
+                                : std::nullopt);
+            q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at).bind(7, now);
+            const int rc = q.step();
+            if (rc == SQLITE_ROW) {
+                TokenRecord r = read_token(q);
+                GVX_TRY(s.step_done(q));
+                return std::optional<TokenRecord>(std::move(r));
+            }
+            if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
+            return db_error(s.db_, rc);
+        },
+        /*may_use_side_connection=*/false);
+}
+
+Result<std::vector<ActivityRecord>> Store::activity(std::string_view id,
+                                                    std::string_view user_id,
+                                                    std::int64_t limit) {
+    // only the owner may read a token's activity
+    GVX_TRY_VALUE(const std::optional<TokenRecord> owner, get(id, user_id));
+    if (!owner) return Error{Errc::not_found, "no such token"};
+    std::vector<ActivityRecord> out;
+    Query q = query(Sql::select_activity);
+    q.bind(1, id).bind(2, limit);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.push_back(ActivityRecord{.id = q.int64(0),
+                                     .at = q.int64(1),
+                                     .key_id = q.opt_text(2),
+                                     .key_start = q.text(3),
+                                     .outcome = q.text(4),
+                                     .ip = q.text(5),
+                                     .user_agent = q.text(6)});
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, rc);
+    return out;
+}
+
+}  // namespace gvx

@@ -1,0 +1,85 @@
+// Verification on the SQLite store: the reads and writes around the pure decision
+// (core/policy.hpp), under one write lock.
+#include "core/limits.hpp"
+#include "core/token.hpp"
+#include "store.hpp"
+#include "store/sql.hpp"
+#include "store/write.hpp"
+
+namespace gvx {
+Result<Verification> Store::verify(std::string_view token, const ClientInfo& client,
+                                   std::int64_t now) {
+    GVX_TRY(prepare());
+    return write<Verification>([&](Store& s) { return s.verify_locked(token, client, now); },
+                               /*may_use_side_connection=*/true);
+}
+
+Result<std::optional<TokenRecord>> Store::find_by_key(std::string_view token) {
+    if (token.size() > kMaxTokenLength) return std::optional<TokenRecord>();
+    Query q = query(Sql::select_by_key);
+    q.bind(1, std::string_view(hash_key(token)));
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
+    if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
+    return db_error(db_, rc);
+}
+
+// Runs under the write lock: the outcome, the usage counters and the activity row are one
+// atomic step, so concurrent verifications are counted exactly and rate limits admit exactly
+// rate_limit_max per window.
+Result<Verification> Store::verify_locked(std::string_view token, const ClientInfo& client,
+                                          std::int64_t now) {
+    Verification v;
+    GVX_TRY_VALUE(v.record, find_by_key(token));
+
+    struct Facts final : VerifyFacts {
+        Store& s;
+        std::string_view claimed;
+        Facts(Store& store, std::string_view c) : s(store), claimed(c) {}
+        Result<bool> names_owner(const TokenRecord& t) override {
+            return s.names_user(t.user_id, claimed);
+        }
+        Result<Config> config() override { return s.config(); }
+        Result<std::optional<RateWindow>> window(const TokenRecord& t) override {
+            Query q = s.query(Sql::select_window);
+            q.bind(1, std::string_view(t.id));
+            const int rc = q.step();
+            if (rc == SQLITE_ROW)
+                return std::optional<RateWindow>(RateWindow{.start = q.int64(0), .count = q.int64(1)});
+            if (rc == SQLITE_DONE) return std::optional<RateWindow>();
+            return db_error(s.db_, rc);
+        }
+    } facts(*this, client.claimed_user);
+    GVX_TRY_VALUE(const Decision d, decide(v.record ? &*v.record : nullptr,
+                                           !client.claimed_user.empty(), now, facts));
+    v.outcome = d.outcome;
+    v.retry_after_ms = d.retry_after_ms;
+
+    if (d.window) {
+        Query q = query(Sql::upsert_window);
+        q.bind(1, std::string_view(v.record->id)).bind(2, d.window->start).bind(3, d.window->count);
+        GVX_TRY(step_done(q));
+    }
+    if (v.outcome == Outcome::ok) {
+        TokenRecord& r = *v.record;
+        Query q = query(Sql::update_usage);
+        q.bind(1, std::string_view(r.id)).bind(2, now).bind(3, d.remaining).bind(4, d.last_refill_at);
+        GVX_TRY(step_done(q));
+        r.request_count += 1;
+        r.last_request = now;
+        r.remaining = d.remaining;
+        r.last_refill_at = d.last_refill_at;
+    }
+
+    Query q = query(Sql::insert_activity);
+    q.bind(1, now)
+        .bind(2, v.record ? std::optional<std::string>(v.record->id) : std::nullopt)
+        .bind(3, std::string_view(token_start(token)))
+        .bind(4, outcome_code(v.outcome))
+        .bind(5, std::string_view(printable(client.ip, kMaxIpBytes)))
+        .bind(6, std::string_view(printable(client.user_agent, kMaxUserAgentBytes)));
+    GVX_TRY(step_done(q));
+    return v;
+}
+
+}  // namespace gvx

@@ -1,0 +1,91 @@
+// The store's operations, as any database backend provides them. gvx's SQLite store (Store,
+// store.hpp) is one; a second backend (PostgreSQL, SPEC §17) implements the same interface and
+// runs the same policy (core/policy.hpp) and validation (core/validate.hpp), so both answer
+// alike. Callers that only verify, create or list tokens (gvx-fcgi's handlers) need no more.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/policy.hpp"
+#include "core/record.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "core/validate.hpp"
+
+namespace gvx {
+
+struct CreatedToken {
+    TokenRecord record;
+    SecretString key;  // the token itself: shown once, never stored
+};
+
+struct ClientInfo {
+    std::string_view ip;
+    std::string_view user_agent;
+    // When set, the token only verifies if this names its owner (names_user): for web servers
+    // that take the user name from what the client typed.
+    std::string_view claimed_user;
+};
+
+struct Verification {
+    Outcome outcome = Outcome::invalid_key;
+    std::optional<TokenRecord> record;  // set when the token exists
+    std::int64_t retry_after_ms = 0;    // set when rate limited
+};
+
+struct PurgeReport {
+    std::int64_t tokens = 0;
+    std::int64_t activity = 0;
+};
+
+class TokenStore {
+   public:
+    virtual ~TokenStore() = default;
+
+    virtual Result<Config> config() = 0;
+    virtual Result<CreatedToken> create(const NewToken& t, std::int64_t now) = 0;
+    // One verification: the outcome, the usage update and the activity row, atomically.
+    virtual Result<Verification> verify(std::string_view token, const ClientInfo& client,
+                                        std::int64_t now) = 0;
+    // Deletes the token (only the user's, when user_id is given). True if one was deleted.
+    virtual Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) = 0;
+    // every token of the user, oldest first (each_token, collected).
+    Result<std::vector<TokenRecord>> list(std::string_view user_id) {
+        std::vector<TokenRecord> out;
+        GVX_TRY(each_token(user_id, [&](const TokenRecord& t) { out.push_back(t); }));
+        return out;
+    }
+    // The user's tokens handed to visit one at a time, oldest first, without keeping them all:
+    // a /list of thousands of tokens writes each straight into the JSON.
+    virtual Status each_token(std::string_view user_id,
+                              const std::function<void(const TokenRecord&)>& visit) = 0;
+    virtual Result<std::optional<TokenRecord>> get(std::string_view id,
+                                                   std::string_view user_id) = 0;
+    virtual Result<std::optional<TokenRecord>> update(std::string_view id,
+                                                      std::string_view user_id,
+                                                      const TokenChanges& changes,
+                                                      std::int64_t now) = 0;
+    // The newest activity of the user's token; not_found when it is not theirs.
+    virtual Result<std::vector<ActivityRecord>> activity(std::string_view id,
+                                                         std::string_view user_id,
+                                                         std::int64_t limit) = 0;
+    // Deletes at most batch expired tokens and batch stale activity rows in one short
+    // transaction. Call until it reports zero to purge everything.
+    virtual Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch) = 0;
+    // Counts what purge would remove, without removing it.
+    virtual Result<PurgeReport> purge_preview(std::int64_t now) = 0;
+
+    // better-auth sessions: the user_id of the unexpired session with this token, if any.
+    virtual Result<std::optional<std::string>> session_user(std::string_view session_token,
+                                                            std::int64_t now) = 0;
+    // Whether `name` names this user: it is the user_id, or user.username where better-auth's
+    // user table has that column.
+    virtual Result<bool> names_user(std::string_view user_id, std::string_view name) = 0;
+};
+
+}  // namespace gvx
