@@ -1,0 +1,77 @@
+// The token store on PostgreSQL, through libpq: the same operations and guarantees as the
+// SQLite store, for gvx-fcgi processes on several machines sharing one database.
+//
+// Exactness comes from row locks: a verification runs in one transaction that first locks
+// the token's row (SELECT ... FOR UPDATE), so concurrent verifications of one token, from any
+// process on any machine, take turns; each sees the count and rate window the previous one
+// committed. A revocation deletes the row under the same lock, so a verification either ran
+// before it or finds no token. Every value is bound, "now" comes from the caller.
+//
+// Cleanup deletes in short batches and skips rows a verification holds (SKIP LOCKED), so a
+// purge never makes a verification wait. See docs/postgresql.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg/connection.hpp"
+#include "store.hpp"
+
+namespace gvx::pg {
+
+class PgStore {
+   public:
+    // Nothing connects yet: the first operation (or prepare()) does.
+    explicit PgStore(std::string conninfo);
+    PgStore(const PgStore&) = delete;
+    PgStore& operator=(const PgStore&) = delete;
+
+    // Connects (migrating the schema on first use) unless connected.
+    Status prepare();
+
+    Result<Config> config();
+    Result<CreatedToken> create(const NewToken& t, std::int64_t now);
+    Result<Verification> verify(std::string_view token, const ClientInfo& client,
+                                std::int64_t now);
+    Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id);
+    Result<std::vector<TokenRecord>> list(std::string_view user_id);
+    Status each_token(std::string_view user_id,
+                      const std::function<void(const TokenRecord&)>& visit);
+    Result<std::optional<TokenRecord>> get(std::string_view id, std::string_view user_id);
+    Result<std::optional<TokenRecord>> update(std::string_view id, std::string_view user_id,
+                                              const TokenChanges& changes, std::int64_t now);
+    Result<std::vector<ActivityRecord>> activity(std::string_view id, std::string_view user_id,
+                                                 std::int64_t limit);
+    Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch);
+    Result<PurgeReport> purge_preview(std::int64_t now);
+    Result<std::optional<std::string>> session_user(std::string_view session_token,
+                                                    std::int64_t now);
+    Result<bool> names_user(std::string_view user_id, std::string_view name);
+
+    Connection& connection() { return conn_; }
+
+   private:
+    // Runs body in one transaction; a connection found dead before anything was sent is
+    // replaced and the transaction tried once more (nothing of it can have happened).
+    template <class T, class Body>
+    Result<T> transaction(Body&& body);
+    Result<Verification> verify_locked(std::string_view token, const ClientInfo& client,
+                                       std::int64_t now);
+    Result<Config> read_config();
+    static Status on_connect(Connection& c, void* self);
+
+    Connection conn_;
+    bool has_sessions_ = false;   // better-auth's session table, found at connect
+    bool has_usernames_ = false;  // better-auth's user.username column, found at connect
+};
+
+// Applies sql/postgres/ migrations newer than gvx_meta's schema_version, in one transaction
+// under an advisory lock, so gvx-fcgi processes starting together migrate once.
+Status migrate(Connection& c);
+
+}  // namespace gvx::pg

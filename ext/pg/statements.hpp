@@ -1,0 +1,51 @@
+// Every statement the PostgreSQL store runs, prepared once per connection. Values are bound
+// ($1, $2, ...): the key hash, ids and "now" are computed in C++, never in SQL.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "core/record.hpp"
+#include "pg/connection.hpp"
+
+namespace gvx::pg {
+
+enum class Sql : std::size_t {
+    select_config,
+    select_by_key_locked,
+    select_by_id_user,
+    select_by_user,
+    insert_token,
+    update_usage,
+    update_token,
+    delete_token,
+    select_window,
+    upsert_window,
+    delete_window,
+    insert_activity,
+    select_activity,
+    purge_tokens,
+    purge_windows,
+    purge_old_activity,
+    purge_excess_activity,
+    count_expired,
+    count_old_activity,
+    count_excess_activity,
+    begin,
+    commit,
+    rollback,
+    count_,
+};
+
+// The statements in Sql's order, named gvx_<n>.
+std::vector<Statement> statements();
+
+// Statements over better-auth's tables, prepared only where those tables exist.
+extern const char* const kSessionByMs;         // session.expires_at in ms (bigint)
+extern const char* const kSessionByTimestamp;  // session.expires_at a timestamp
+extern const char* const kUsername;
+
+// One apikey row as selected by the statements above (their first 19 columns).
+TokenRecord read_token(const Rows& rows, int row);
+
+}  // namespace gvx::pg
