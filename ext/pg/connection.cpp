@@ -148,9 +148,8 @@ Result<Rows> Connection::exec(const char* sql) {
     return check(PQexec(conn_.get(), sql));
 }
 
-bool Connection::try_prepare(const char* name, const char* sql, int params) {
+bool Connection::try_prepare(const char* name, const char* sql) {
     if (!conn_) return false;
-    (void)params;
     ResultPtr r{PQprepare(conn_.get(), name, sql, 0, nullptr)};
     return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
 }

@@ -113,7 +113,7 @@ class Connection {
     Result<Rows> exec(const char* sql);
     // Prepares one more statement on the current connection; false if the server refuses
     // it (e.g. a table that does not exist here): the caller goes without.
-    bool try_prepare(const char* name, const char* sql, int params);
+    bool try_prepare(const char* name, const char* sql);
     Result<Rows> run_named(const char* name, const Params& params);
 
     // True when the last failure lost the connection (the next ensure() reconnects).

@@ -68,6 +68,13 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
     return v;
 }
 
+// better-auth keeps session.expires_at in milliseconds where it maps dates to integers (as
+// on D1), and as a timestamp with its own PostgreSQL schema: whichever this database has.
+bool prepare_session_statement(Connection& c) {
+    return c.try_prepare("gvx_session", kSessionByMs) ||
+           c.try_prepare("gvx_session", kSessionByTimestamp);
+}
+
 }  // namespace
 
 PgStore::PgStore(std::string conninfo) : conn_(std::move(conninfo), statements()) {
@@ -78,9 +85,8 @@ PgStore::PgStore(std::string conninfo) : conn_(std::move(conninfo), statements()
 Status PgStore::on_connect(Connection& c, void* self_ptr) {
     auto* self = static_cast<PgStore*>(self_ptr);
     if (auto st = migrate(c); !st) return st;
-    self->has_sessions_ = c.try_prepare("gvx_session", kSessionByMs, 2) ||
-                          c.try_prepare("gvx_session", kSessionByTimestamp, 2);
-    self->has_usernames_ = c.try_prepare("gvx_username", kUsername, 2);
+    self->has_sessions_ = prepare_session_statement(c);
+    self->has_usernames_ = c.try_prepare("gvx_username", kUsername);
     if (c.lost()) return Error{Errc::busy, "database connection lost"};
     return Ok{};
 }
@@ -201,6 +207,10 @@ Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
 
 Result<Verification> PgStore::verify(std::string_view token, const ClientInfo& client,
                                      std::int64_t now) {
+    // better-auth's user table may appear after gvx started. Looked for here, outside the
+    // transaction, where a failed prepare costs nothing (inside, it would abort it).
+    if (!client.claimed_user.empty() && !has_usernames_ && conn_.ensure())
+        has_usernames_ = conn_.try_prepare("gvx_username", kUsername);
     return transaction<Verification>([&] { return verify_locked(token, client, now); });
 }
 
@@ -457,6 +467,7 @@ Result<PurgeReport> PgStore::purge_preview(std::int64_t now) {
 Result<std::optional<std::string>> PgStore::session_user(std::string_view session_token,
                                                          std::int64_t now) {
     if (auto st = conn_.ensure(); !st) return std::move(st).error();
+    if (!has_sessions_) has_sessions_ = prepare_session_statement(conn_);
     if (!has_sessions_) return Error{Errc::db, "no better-auth session table in this database"};
     if (!storable(session_token)) return std::optional<std::string>();
     Params p;

@@ -53,6 +53,13 @@ Helpers here:
     sign_cookie(token, secret) -> better-auth's URL-encoded signed cookie value
     sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
         output with gvx.so loaded
+Databases (GVX_TEST_DB=postgres runs the same tests on PostgreSQL; default sqlite):
+    new_database(work_dir) -> the --db value: work_dir/gvx.db, or the URI of a fresh
+        database on a PostgreSQL server this test process starts (test/postgres/pgcluster.py)
+    db_connect(db) -> a connection (execute/executemany/executescript, '?' placeholders) to
+        either kind; load_fixture(db, "gitflare") runs test/fixtures/gitflare[.postgres].sql
+    create_token(db, user, name, expires_at=None) -> the token, made by gvx itself
+    database_files(db) -> the files holding the database (to scan for secrets)
     files_containing(secret, *dirs) -> [paths]; assert_not_logged(secret, *servers_or_dirs)
     assert_no_crash_reports(*servers_or_dirs): no sanitizer report or crash in any *.log
 Reply: .status .reason .headers [(name, value)] .header(name) .body (bytes) .text .json()
@@ -508,6 +515,98 @@ def sqlite(db):
     conn = sqlite3.connect(str(db), timeout=10, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
+
+
+DB_KIND = os.environ.get("GVX_TEST_DB", "sqlite")
+_postgres = None  # this process's PostgreSQL server, started on first use
+_databases = 0
+
+
+def is_postgres(db):
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def postgres_server():
+    """The PostgreSQL server of this test process (started once, stopped at exit)."""
+    global _postgres
+    if _postgres is None:
+        sys.path.insert(0, str(SOURCE_DIR / "test" / "postgres"))
+        import pgcluster  # registers its own atexit, which runs before ours
+        why = pgcluster.available()
+        if why:
+            raise unittest_skip(why)
+        _postgres = pgcluster.Server.create(tmpdir("pg"))
+    return _postgres
+
+
+def unittest_skip(why):
+    import unittest
+    return unittest.SkipTest(why)
+
+
+def new_database(work_dir, name="gvx"):
+    """A fresh, empty database for gvx: its --db argument (a path or a libpq URI)."""
+    global _databases
+    if DB_KIND != "postgres":
+        return pathlib.Path(work_dir) / f"{name}.db"
+    server = postgres_server()
+    _databases += 1
+    return server.uri(server.create_database(f"{name}_{_databases}"))
+
+
+def db_connect(db):
+    """A connection to either kind of database, for setting up and inspecting it."""
+    if not is_postgres(db):
+        return sqlite(db)
+    parts = urllib.parse.urlsplit(str(db))
+    sys.path.insert(0, str(SOURCE_DIR / "test" / "postgres"))
+    import pgwire
+    return pgwire.connect(parts.hostname, parts.port, parts.username, parts.path.lstrip("/"))
+
+
+def load_fixture(db, name):
+    """test/fixtures/NAME.sql on SQLite, NAME.postgres.sql on PostgreSQL."""
+    fixtures = SOURCE_DIR / "test" / "fixtures"
+    path = fixtures / (f"{name}.postgres.sql" if is_postgres(db) else f"{name}.sql")
+    conn = db_connect(db)
+    try:
+        conn.executescript(path.read_text())
+    finally:
+        conn.close()
+
+
+def create_token(db, user, name, expires_at=None):
+    """A token made by gvx: gvx_create() on SQLite; on PostgreSQL, POST /create through a
+    gvx-fcgi process of its own (REMOTE_USER trusted)."""
+    if not is_postgres(db):
+        expiry = "NULL" if expires_at is None else str(int(expires_at))
+        quoted_user, quoted_name = (v.replace("'", "''") for v in (user, name))
+        return gvx_sql(db, f"SELECT gvx_create('{quoted_user}', '{quoted_name}', {expiry}) "
+                           "->> 'key';").strip()
+    log_dir = tmpdir("create-token")
+    procs, addr = start_gvx_fcgi("--db", db, "--trust-remote-user", log_dir=log_dir,
+                                 name="gvx-fcgi-create")
+    try:
+        body = {"name": name, **({} if expires_at is None else {"expiresAt": int(expires_at)})}
+        reply = fcgi_request(addr, {
+            "REQUEST_METHOD": "POST", "REQUEST_URI": "/api/auth/api-key/create",
+            "REMOTE_USER": user, "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(json.dumps(body)))}, stdin=json.dumps(body).encode())
+        if reply.status != 200:
+            raise RuntimeError(f"create_token: {reply}")
+        return reply.json()["key"]
+    finally:
+        for p in procs:
+            p.stop()
+        remove_tmpdir(log_dir)
+
+
+def database_files(db):
+    """Where the database keeps its bytes: the SQLite file and its -wal/-shm, or the
+    PostgreSQL server's whole directory."""
+    if is_postgres(db):
+        return sorted(p for p in postgres_server().dir.rglob("*") if p.is_file())
+    return sorted(pathlib.Path(db).parent.glob(pathlib.Path(db).name + "*"))
 
 
 def gvx_sql(db, sql):

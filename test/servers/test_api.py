@@ -28,7 +28,7 @@ TRUSTED = "https://git.example.test"
 SECRET = "better-auth-secret-for-tests-0123456789"
 USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 SECRET_FILE = object()  # stands for the class's secret file in gvx_args
-FIXTURE = harness.SOURCE_DIR / "test" / "fixtures" / "gitflare.sql"
+FIXTURE = "gitflare"  # test/fixtures/gitflare.sql, or gitflare.postgres.sql
 FIXTURE_ALICE_TOKEN = "gvx_EIcFFZEZfqAtYJDDqgBUZYzEaIjTQzcYvNpHXEIYWnIwbCHSDmqUqAAMguoUWMyq"
 TOKEN_FIELDS = {"id", "name", "start", "prefix", "userId", "enabled", "createdAt", "updatedAt",
                 "expiresAt", "lastRequest", "requestCount", "metadata"}
@@ -49,10 +49,9 @@ class ApiCase(unittest.TestCase):
     def setUpClass(cls):
         cls.module = harness.server_module(SERVER)
         cls.work = harness.tmpdir(f"api-{SERVER}")
-        cls.db = cls.work / "gvx.db"
+        cls.db = harness.new_database(cls.work)  # a file, or a PostgreSQL database's URI
         if cls.fixture:
-            with harness.sqlite(cls.db) as c:
-                c.executescript(cls.fixture.read_text())
+            harness.load_fixture(cls.db, cls.fixture)
         cls.htpasswd = harness.write_htpasswd(cls.work / "htpasswd", USERS)
         cls.secret_file = cls.work / "session-secret"
         cls.secret_file.write_text(SECRET + "\n")
@@ -324,7 +323,7 @@ class BasicAuthApi(ApiCase):
         self.assertError(self.call("POST", "/delete", "bob", {"keyId": "' OR '1'='1"}), 404)
         self.assertError(self.call("POST", "/delete", "bob", {"keyId": "%"}), 404)
         self.assertIn(t["id"], self.list_ids("bob"))
-        with harness.sqlite(self.db) as c:
+        with harness.db_connect(self.db) as c:
             self.assertGreater(c.execute("SELECT count(*) FROM apikey").fetchone()[0], 0)
 
     def test_wrong_paths_and_methods(self):
@@ -443,7 +442,7 @@ class SessionApi(ApiCase):
     def setUpClass(cls):
         super().setUpClass()
         expires = now_ms() + 3600_000
-        with harness.sqlite(cls.db) as c:
+        with harness.db_connect(cls.db) as c:
             c.executemany(
                 "INSERT INTO session (id, expires_at, token, created_at, updated_at, user_id)"
                 " VALUES (?, ?, ?, 0, 0, ?)",
@@ -547,8 +546,9 @@ class RateLimitedApi(ApiCase):
     gvx_args = ("--session-secret-file", SECRET_FILE, "--trusted-origin", "http://localhost:3000")
 
     def test_bearer_beyond_the_limit_gets_429(self):
-        with harness.sqlite(self.db) as c:
-            c.executemany("INSERT OR REPLACE INTO gvx_config (name, value) VALUES (?, ?)",
+        with harness.db_connect(self.db) as c:
+            c.executemany("INSERT INTO gvx_config (name, value) VALUES (?, ?) "
+                          "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                           [("rate_limit_enabled", 1), ("rate_limit_max", 3),
                            ("rate_limit_time_window", 60_000)])
             c.execute("INSERT INTO session (id, expires_at, token, created_at, updated_at,"

@@ -56,7 +56,7 @@ class Site:
         self.server_name = server
         self.config = config
         self.dir = harness.tmpdir(f"git-{server}-{config}")
-        self.db = self.dir / "gvx.db"
+        self.db = harness.new_database(self.dir)  # a file, or a PostgreSQL database's URI
         self.repos = self.dir / "repos"
         self.home = self.dir / "home"
         self.work = self.dir / "work"
@@ -70,15 +70,12 @@ class Site:
     # --- set-up ----------------------------------------------------------------------------
 
     def create_token(self, label, user, name=None, expires_at=None):
-        expiry = "NULL" if expires_at is None else str(int(expires_at))
-        out = harness.gvx_sql(
-            self.db, f"SELECT gvx_create('{user}', '{name or label + ' token'}', {expiry}) "
-                     f"->> 'key';")
-        self.tokens[label] = out.strip()
+        self.tokens[label] = harness.create_token(self.db, user, name or label + " token",
+                                                  expires_at)
         return self.tokens[label]
 
     def token_id(self, label):
-        with harness.sqlite(self.db) as c:
+        with harness.db_connect(self.db) as c:
             return c.execute("SELECT id FROM gvx_tokens WHERE start = ? AND name LIKE ?",
                              (self.tokens[label][:6], f"{label} %")).fetchone()[0]
 
@@ -90,7 +87,7 @@ class Site:
         self.create_token("expired", ALICE, expires_at=now_ms() + 3_600_000)
         self.create_token("disabled", ALICE)
         self.create_token("limited", ALICE)
-        with harness.sqlite(self.db) as c:
+        with harness.db_connect(self.db) as c:
             c.execute("DELETE FROM apikey WHERE id = ?", (self.token_id("revoked"),))
             c.execute("UPDATE apikey SET expires_at = ? WHERE id = ?",
                       (now_ms() - 1000, self.token_id("expired")))
@@ -198,12 +195,12 @@ class Site:
         return self.bare_git("log", "-g", "-1", "--format=%gn <%ge>", "main").stdout.strip()
 
     def activity(self, label):
-        with harness.sqlite(self.db) as c:
+        with harness.db_connect(self.db) as c:
             return c.execute("SELECT outcome, ip, user_agent, key_start FROM gvx_activity "
                              "WHERE key_id = ? ORDER BY id", (self.token_id(label),)).fetchall()
 
     def usage(self, label):
-        with harness.sqlite(self.db) as c:
+        with harness.db_connect(self.db) as c:
             return c.execute("SELECT request_count, last_request FROM apikey WHERE id = ?",
                              (self.token_id(label),)).fetchone()
 
@@ -367,7 +364,7 @@ class GitTestCase(unittest.TestCase):
         # Failures are logged too, for the owner to spot: a revoked token has no row to
         # point at, so its attempts are kept by their first 6 characters.
         self.clone(self.site.url(ALICE, WRONG_TOKEN), check=False)
-        with harness.sqlite(self.site.db) as c:
+        with harness.db_connect(self.site.db) as c:
             n = c.execute("SELECT count(*) FROM gvx_activity WHERE key_id IS NULL AND "
                           "key_start = ? AND outcome = 'INVALID_API_KEY' AND user_agent LIKE "
                           "'git/%'", (WRONG_TOKEN[:6],)).fetchone()[0]
@@ -376,10 +373,11 @@ class GitTestCase(unittest.TestCase):
     def test_rate_limit(self):
         token = self.site.tokens["limited"]
         auth = harness.basic_auth(ALICE, token)
-        with harness.sqlite(self.site.db) as c:
-            c.execute("INSERT OR REPLACE INTO gvx_config (name, value) VALUES "
+        with harness.db_connect(self.site.db) as c:
+            c.execute("INSERT INTO gvx_config (name, value) VALUES "
                       "('rate_limit_enabled', 1), ('rate_limit_max', 3), "
-                      "('rate_limit_time_window', 600000)")
+                      "('rate_limit_time_window', 600000) "
+                      "ON CONFLICT (name) DO UPDATE SET value = excluded.value")
         try:
             statuses = [self.get_refs("git-receive-pack", auth).status for _ in range(3)]
             self.assertEqual(statuses, [200, 200, 200])
@@ -400,7 +398,7 @@ class GitTestCase(unittest.TestCase):
             self.assertEqual(outcomes.count("OK"), 3, outcomes)
             self.assertIn("RATE_LIMITED", outcomes)
         finally:
-            with harness.sqlite(self.site.db) as c:
+            with harness.db_connect(self.site.db) as c:
                 c.execute("DELETE FROM gvx_config WHERE name LIKE 'rate_limit%'")
 
     def test_busy_database_is_503_not_a_rate_limit(self):
@@ -462,13 +460,14 @@ class GitTestCase(unittest.TestCase):
         self.site.stop()
         logs = self.site.srv.logs()
         self.assertTrue(any("git/" in text for text in logs.values()), list(logs))
+        stored = [(f, f.read_bytes()) for f in harness.database_files(self.site.db)]
         for label, token in self.site.tokens.items():
             with self.subTest(token=label):
                 harness.assert_not_logged(token, self.site.srv.state_dir, self.site.repos)
                 for log in self.site.dir.glob("*.log"):  # fcgiwrap's (git-http-backend's)
                     self.assertNotIn(token, log.read_text(errors="replace"), log)
-                for db_file in self.site.dir.glob("gvx.db*"):
-                    self.assertNotIn(token.encode(), db_file.read_bytes(), db_file)
+                for db_file, data in stored:
+                    self.assertNotIn(token.encode(), data, db_file)
         harness.assert_not_logged(WRONG_TOKEN, self.site.srv.state_dir)
 
 
@@ -521,12 +520,12 @@ class PushWithToken(GitTestCase):
     READS_NEED_TOKEN = False
 
     def test_anonymous_clone_and_fetch_need_no_token(self):
-        with harness.sqlite(self.site.db) as c:
+        with harness.db_connect(self.site.db) as c:
             rows_before = c.execute("SELECT count(*) FROM gvx_activity").fetchone()[0]
         dest, _ = self.clone(self.site.url())
         self.assertTrue((dest / "README").exists())
         self.site.git("-C", dest, "fetch", "-q", "origin")
-        with harness.sqlite(self.site.db) as c:
+        with harness.db_connect(self.site.db) as c:
             rows_after = c.execute("SELECT count(*) FROM gvx_activity").fetchone()[0]
         self.assertEqual(rows_after, rows_before)  # reads never reach the authorizer
         self.assertEqual(self.get_refs("git-upload-pack").status, 200)
@@ -553,7 +552,7 @@ class BasicProvider(EverythingWithToken):
         cls.site = Site(SERVER, cls.CONFIG)
         # better-auth's user table, with the username plugin's column (before gvx-fcgi starts:
         # it looks for the table once).
-        with harness.sqlite(cls.site.db) as c:
+        with harness.db_connect(cls.site.db) as c:
             c.execute('CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, username TEXT)')
             c.execute('INSERT INTO "user" VALUES (?, ?, ?)', ("usr_7Qx", "Carol", "carol"))
         cls.site.create_token("carol", "usr_7Qx")
