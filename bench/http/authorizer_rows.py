@@ -28,6 +28,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 WHAT_VS_RAW = "authorizer behind lighttpd, wrk -c32, 2 processes"
 WHAT_VS_HELLO = "authorizer vs hello-world responder"
+PG_PREFIX = "PostgreSQL: "  # the rows' names with --pg-uri
 
 
 def free_port():
@@ -137,7 +138,13 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=3)
     ap.add_argument("--no-gvx", default="", help="why gvx-fcgi is not to be measured")
+    ap.add_argument("--pg-uri", default="",
+                    help="measure on this PostgreSQL database (holding the --tokens live "
+                         "tokens) instead of --db: gvx-fcgi and bench-fcgi-raw-pg")
     args = ap.parse_args()
+    global WHAT_VS_RAW, WHAT_VS_HELLO
+    if args.pg_uri:
+        WHAT_VS_RAW, WHAT_VS_HELLO = PG_PREFIX + WHAT_VS_RAW, PG_PREFIX + WHAT_VS_HELLO
 
     gvx_fcgi = os.path.join(args.build, "fcgi", "gvx-fcgi")
     bench_dir = os.path.join(args.build, "bench")
@@ -158,9 +165,10 @@ def main():
     processes = Processes()
     try:
         contestants = {}
-        raw_db = db_copy("raw")
+        raw_db = args.pg_uri or db_copy("raw")
+        raw_program = "bench-fcgi-raw-pg" if args.pg_uri else "bench-fcgi-raw"
         plans = {
-            "raw": lambda port: [os.path.join(bench_dir, "bench-fcgi-raw"), "--db", raw_db,
+            "raw": lambda port: [os.path.join(bench_dir, raw_program), "--db", raw_db,
                                  "--listen", f"127.0.0.1:{port}"],
             "hello": lambda port: [os.path.join(bench_dir, "bench-fcgi-hello"),
                                    "--listen", f"127.0.0.1:{port}"],
@@ -171,7 +179,7 @@ def main():
         elif not os.access(gvx_fcgi, os.X_OK):
             gvx_missing = "n/a (gvx-fcgi not built)"
         else:
-            gvx_db = db_copy("gvx")
+            gvx_db = args.pg_uri or db_copy("gvx")
             plans["gvx"] = lambda port: [gvx_fcgi, "--db", gvx_db, "--listen", f"127.0.0.1:{port}"]
         for name, argv in plans.items():
             d = os.path.join(work, name)

@@ -143,6 +143,57 @@ Result<Rows> Connection::run_named(const char* name, const Params& params) {
                                 nullptr, /*resultFormat=*/0));
 }
 
+Result<std::vector<Rows>> Connection::pipeline(std::initializer_list<Call> calls) {
+    if (!conn_) return Error{Errc::busy, "database connection lost"};
+    PGconn* c = conn_.get();
+    if (PQenterPipelineMode(c) != 1) {
+        conn_.reset();
+        return Error{Errc::busy, "database connection lost"};
+    }
+    const Params none;
+    bool sent = true;
+    for (const Call& call : calls) {
+        const Params& p = call.params ? *call.params : none;
+        const std::vector<const char*> values = p.pointers();
+        sent = PQsendQueryPrepared(c, statements_[call.statement].name, p.size(), values.data(),
+                                   nullptr, nullptr, 0) == 1;
+        if (!sent) break;
+    }
+    sent = sent && PQpipelineSync(c) == 1;
+    if (!sent) {
+        conn_.reset();  // a pipeline that could not be sent leaves the connection unusable
+        return Error{Errc::busy, "database connection lost"};
+    }
+    // Each statement's result is followed by a null; the sync's result ends the pipeline.
+    // Every result is read even after a failure, so the connection stays in step.
+    std::vector<Rows> out;
+    std::optional<Error> first_error;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        PGresult* r = PQgetResult(c);
+        if (!r) {  // the connection broke mid-pipeline
+            conn_.reset();
+            return Error{Errc::busy, "database connection lost"};
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);
+        } else if (auto rows = check(r); rows) {
+            out.push_back(std::move(*rows));
+        } else if (!first_error) {
+            first_error = std::move(rows).error();
+            if (!conn_) return std::move(*first_error);
+        }
+        while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+    }
+    ResultPtr sync{PQgetResult(c)};
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(c) != 1) {
+        conn_.reset();
+        return first_error ? std::move(*first_error)
+                           : Error{Errc::busy, "database connection lost"};
+    }
+    if (first_error) return std::move(*first_error);
+    return out;
+}
+
 Result<Rows> Connection::exec(const char* sql) {
     if (!conn_) return Error{Errc::busy, "database connection lost"};
     return check(PQexec(conn_.get(), sql));

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <initializer_list>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -109,6 +110,13 @@ class Connection {
 
     // Runs a prepared statement (by its index in the list given to the constructor).
     Result<Rows> run(std::size_t statement, const Params& params = Params{});
+    // Runs several prepared statements in one round trip (libpq's pipeline mode), in order;
+    // their results, or the first error (the statements after a failed one do not run).
+    struct Call {
+        std::size_t statement;
+        const Params* params = nullptr;
+    };
+    Result<std::vector<Rows>> pipeline(std::initializer_list<Call> calls);
     // Runs SQL text without parameters (transaction control, migrations).
     Result<Rows> exec(const char* sql);
     // Prepares one more statement on the current connection; false if the server refuses
