@@ -40,7 +40,10 @@ def main():
     print(f"SQL rows: median of {meta.get('repetitions', '?')}, gvx and baseline interleaved; "
           "ratio = median of the per-repetition ratios  ")
     if "http" in meta:
-        print(f"HTTP rows: {meta['http']}")
+        print(f"HTTP rows: {meta['http']}  ")
+    if "postgresql_settings" in meta:
+        print(f"PostgreSQL rows: {meta['postgresql_settings']}; the baseline is a raw libpq "
+              "client issuing the same statements")
     print()
     print("| what | gvx | baseline | gvx / baseline | target | verdict |")
     print("|---|---:|---:|---:|---|---|")
