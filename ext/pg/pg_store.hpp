@@ -70,6 +70,11 @@ class PgStore {
     bool has_usernames_ = false;  // better-auth's user.username column, found at connect
 };
 
+// Deletes everything expired or past retention, batch by batch, pausing pause_ratio times
+// each batch's duration after it (gvx_config's cleanup_pause_ratio unless given; 0 = none).
+Result<PurgeReport> purge_paced(PgStore& store, std::int64_t now,
+                                std::optional<std::int64_t> pause_ratio = std::nullopt);
+
 // Applies sql/postgres/ migrations newer than gvx_meta's schema_version, in one transaction
 // under an advisory lock, so gvx-fcgi processes starting together migrate once.
 Status migrate(Connection& c);
