@@ -98,8 +98,13 @@ Result<Decision> decide(const TokenRecord* token, bool user_claimed, std::int64_
         const std::int64_t max = r.rate_limit_max.value_or(cfg.rate_limit_max);
         RateWindow current{.start = now, .count = 0};
         GVX_TRY_VALUE(const std::optional<RateWindow> stored, facts.window(r));
-        if (stored && now - stored->start < window && now >= stored->start)
-            current = *stored;  // still inside the current fixed window
+        // Still inside the current fixed window. A window opened up to one window "later"
+        // than now is current too: another verification read a later clock and took the
+        // lock first (or another machine's clock is ahead); starting a new window then would
+        // reset the count and admit more than max. Further ahead, the start is bogus.
+        if (stored && sub_sat(now, stored->start) < window &&
+            sub_sat(stored->start, now) < window)
+            current = *stored;
         if (current.count >= max) {
             d.outcome = Outcome::rate_limited;
             d.retry_after_ms = std::max<std::int64_t>(current.start + window - now, 1);

@@ -143,7 +143,7 @@ Result<Rows> Connection::run_named(const char* name, const Params& params) {
                                 nullptr, /*resultFormat=*/0));
 }
 
-Result<std::vector<Rows>> Connection::pipeline(std::initializer_list<Call> calls) {
+Result<std::vector<Rows>> Connection::pipeline(const std::vector<Call>& calls) {
     if (!conn_) return Error{Errc::busy, "database connection lost"};
     PGconn* c = conn_.get();
     if (PQenterPipelineMode(c) != 1) {

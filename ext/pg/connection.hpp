@@ -11,7 +11,6 @@
 #include <libpq-fe.h>
 
 #include <charconv>
-#include <initializer_list>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -116,7 +115,7 @@ class Connection {
         std::size_t statement;
         const Params* params = nullptr;
     };
-    Result<std::vector<Rows>> pipeline(std::initializer_list<Call> calls);
+    Result<std::vector<Rows>> pipeline(const std::vector<Call>& calls);
     // Runs SQL text without parameters (transaction control, migrations).
     Result<Rows> exec(const char* sql);
     // Prepares one more statement on the current connection; false if the server refuses

@@ -1,60 +1,15 @@
 #include "pg/pg_store.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <limits>
 
+#include "core/limits.hpp"
 #include "core/token.hpp"
 #include "pg/statements.hpp"
 
 namespace gvx::pg {
 namespace {
 
-constexpr std::size_t kMaxUserIdBytes = 255;
-constexpr std::size_t kMinNameChars = 3;
-constexpr std::size_t kMaxNameChars = 50;
-constexpr std::size_t kMaxIpBytes = 64;
-constexpr std::size_t kMaxUserAgentBytes = 256;
-constexpr std::size_t kMaxMetadataBytes = 16 * 1024;
-constexpr std::int64_t kMaxDurationMs = 100LL * 365 * 86'400'000;
-
 std::size_t at(Sql s) { return static_cast<std::size_t>(s); }
-
-// Client-supplied text for the activity log: printable ASCII only, bounded.
-std::string printable(std::string_view s, std::size_t max) {
-    std::string out(s.substr(0, max));
-    for (char& c : out) {
-        if (c < 0x20 || c > 0x7E) c = '?';
-    }
-    return out;
-}
-
-std::int64_t sub_sat(std::int64_t a, std::int64_t b) {
-    std::int64_t r = 0;
-    if (!__builtin_sub_overflow(a, b, &r)) return r;
-    return b > 0 ? std::numeric_limits<std::int64_t>::min()
-                 : std::numeric_limits<std::int64_t>::max();
-}
-
-// PostgreSQL text cannot hold NUL, and the encoding is UTF-8: both are checked here, so the
-// server never sees what it would refuse with a less helpful message.
-Status check_text(std::string_view what, std::string_view v, std::size_t max_bytes) {
-    if (v.size() > max_bytes)
-        return invalid(std::string(what) + " is too long (at most " + std::to_string(max_bytes) +
-                       " bytes)");
-    if (v.find('\0') != std::string_view::npos)
-        return invalid(std::string(what) + " must not contain NUL bytes");
-    if (!is_valid_utf8(v)) return invalid(std::string(what) + " must be valid UTF-8");
-    return Ok{};
-}
-
-Status check_name(std::string_view name) {
-    if (auto st = check_text("name", name, kMaxNameChars * 4); !st) return st;
-    const std::size_t chars = count_code_points(name);
-    if (chars < kMinNameChars || chars > kMaxNameChars)
-        return invalid("name must be 3 to 50 characters (got " + std::to_string(chars) + ")");
-    return Ok{};
-}
 
 // An id, user id or hash looked up by equality: text PostgreSQL can hold, else no match.
 bool storable(std::string_view s) {
@@ -66,6 +21,21 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
     return v;
+}
+
+// gvx_config rows as select_by_key_locked sends them: "name=value" lines. Values that are not
+// integers are skipped, as SQLite's store reads them (as 0) would be refused by the ranges.
+Config parse_config(std::string_view lines) {
+    Config c;
+    while (!lines.empty()) {
+        const std::size_t nl = lines.find('\n');
+        const std::string_view line = lines.substr(0, nl);
+        lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
+        const std::size_t eq = line.find('=');
+        if (eq == std::string_view::npos) continue;
+        if (auto v = parse_int(line.substr(eq + 1))) apply_config_value(c, line.substr(0, eq), *v);
+    }
+    return c;
 }
 
 // better-auth keeps session.expires_at in milliseconds where it maps dates to integers (as
@@ -96,84 +66,49 @@ Status PgStore::prepare() { return conn_.ensure(); }
 template <class T, class Body>
 Result<T> PgStore::transaction(Body&& body) {
     for (int attempt = 0;; ++attempt) {
-        if (auto st = conn_.ensure(); !st) return std::move(st).error();
+        GVX_TRY(conn_.ensure());
         if (auto b = conn_.run(at(Sql::begin)); !b) {
             if (conn_.lost() && attempt == 0) continue;  // a connection that died idle
             return std::move(b).error();
         }
         Result<T> out = body();
         if (!out) {
-            if (!conn_.lost()) (void)conn_.run(at(Sql::rollback));
+            abandon_transaction();
             return out;
         }
         // A COMMIT whose answer is lost may or may not have happened: 503, never retried.
-        if (auto c = conn_.run(at(Sql::commit)); !c) return std::move(c).error();
+        GVX_TRY(conn_.run(at(Sql::commit)));
         return out;
     }
 }
 
+void PgStore::abandon_transaction() {
+    if (!conn_.lost() && conn_.in_transaction()) (void)conn_.run(at(Sql::rollback));
+}
+
 Result<Config> PgStore::read_config() {
-    auto rows = conn_.run(at(Sql::select_config));
-    if (!rows) return std::move(rows).error();
+    GVX_TRY_VALUE(const Rows rows, conn_.run(at(Sql::select_config)));
     Config c;
-    for (int i = 0; i < rows->size(); ++i) {
-        const std::string name = rows->text(i, 0);
-        const auto parsed = parse_int(rows->text_view(i, 1));
-        if (!parsed) continue;
-        const std::int64_t v = *parsed;
-        if (name == "rate_limit_enabled") c.rate_limit_enabled = v != 0;
-        else if (name == "rate_limit_time_window" && v > 0)
-            c.rate_limit_time_window = std::min(v, kMaxDurationMs);
-        else if (name == "rate_limit_max" && v >= 0) c.rate_limit_max = v;
-        else if (name == "activity_retention_ms" && v > 0)
-            c.activity_retention = std::min(v, kMaxDurationMs);
-        else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
-        else if (name == "cleanup_hold_us" && v > 0) c.cleanup_hold_us = v;
-        else if (name == "cleanup_pause_ratio" && v >= 0) c.cleanup_pause_ratio = v;
-        else if (name == "max_token_lifetime_ms" && v >= 0)
-            c.max_token_lifetime = std::min(v, kMaxDurationMs);
+    for (int i = 0; i < rows.size(); ++i) {
+        if (auto v = parse_int(rows.text_view(i, 1))) apply_config_value(c, rows.text(i, 0), *v);
     }
     return c;
 }
 
 Result<Config> PgStore::config() {
-    if (auto st = conn_.ensure(); !st) return std::move(st).error();
+    GVX_TRY(conn_.ensure());
     return read_config();
 }
 
 Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
-    if (t.user_id.empty()) return invalid("user_id must not be empty");
-    if (auto st = check_text("user_id", t.user_id, kMaxUserIdBytes); !st)
-        return std::move(st).error();
-    if (auto st = check_name(t.name); !st) return std::move(st).error();
-    if (!is_valid_prefix(t.prefix)) return invalid("prefix must match ^[A-Za-z0-9_-]{1,32}$");
-    if (t.expires_at && *t.expires_at <= now)
-        return invalid("expires_at must be in the future (milliseconds since the epoch)");
-    if (t.metadata && t.metadata->size() > kMaxMetadataBytes)
-        return invalid("metadata is too long (at most 16384 bytes of JSON)");
-    if (t.metadata) {
-        if (auto st = check_text("metadata", *t.metadata, kMaxMetadataBytes); !st)
-            return std::move(st).error();
-    }
-    if (t.rate_limit_time_window && *t.rate_limit_time_window <= 0)
-        return invalid("rate_limit_time_window must be a positive number of milliseconds");
-    if (t.rate_limit_max && *t.rate_limit_max < 0)
-        return invalid("rate_limit_max must not be negative");
-
+    GVX_TRY(validate(t, now));
+    if (t.metadata) GVX_TRY(check_text("metadata", *t.metadata, kMaxMetadataBytes));
     return transaction<CreatedToken>([&]() -> Result<CreatedToken> {
-        auto cfg = read_config();
-        if (!cfg) return std::move(cfg).error();
-        std::optional<std::int64_t> expires = t.expires_at;
-        if (cfg->max_token_lifetime > 0) {
-            const std::int64_t latest = now + cfg->max_token_lifetime;
-            if (!expires) expires = latest;
-            else if (*expires > latest)
-                return invalid("expires_at is beyond the maximum token lifetime of " +
-                               std::to_string(cfg->max_token_lifetime / 86'400'000) + " days");
-        }
-        auto token = generate_token(t.prefix);
-        if (!token) return std::move(token).error();
-        CreatedToken out{.record = {}, .key = std::move(*token)};
+        GVX_TRY_VALUE(const Config cfg, read_config());
+        GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
+                      lifetime_for_new(t.expires_at, cfg, now));
+        GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
+        CreatedToken out{.record = {}, .key = std::move(token)};
         TokenRecord& r = out.record;
         r.id = random_id();
         r.name = std::string(t.name);
@@ -200,115 +135,98 @@ Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
             .add(r.expires_at)
             .add(now)
             .add(r.metadata);
-        if (auto ins = conn_.run(at(Sql::insert_token), p); !ins) return std::move(ins).error();
+        GVX_TRY(conn_.run(at(Sql::insert_token), p));
         return out;
     });
 }
 
+// Two round trips for a verification (libpq pipelines): BEGIN with the locked SELECT (and the
+// settings), then the writes with COMMIT. Between them, the same decision as on SQLite
+// (core/policy.hpp); a rate window is read only once the row is locked, so it is current.
 Result<Verification> PgStore::verify(std::string_view token, const ClientInfo& client,
                                      std::int64_t now) {
     // better-auth's user table may appear after gvx started. Looked for here, outside the
     // transaction, where a failed prepare costs nothing (inside, it would abort it).
     if (!client.claimed_user.empty() && !has_usernames_ && conn_.ensure())
         has_usernames_ = conn_.try_prepare("gvx_username", kUsername);
-    return transaction<Verification>([&] { return verify_locked(token, client, now); });
+    Params key;
+    const bool may_exist = token.size() <= kMaxTokenLength;
+    if (may_exist) key.add(std::string_view(hash_key(token)));
+    for (int attempt = 0;; ++attempt) {
+        GVX_TRY(conn_.ensure());
+        auto first = may_exist ? conn_.pipeline({{at(Sql::begin)},
+                                                 {at(Sql::select_by_key_locked), &key}})
+                               : conn_.pipeline({{at(Sql::begin)}});
+        if (!first) {
+            if (conn_.lost() && attempt == 0) continue;  // a connection that died idle
+            abandon_transaction();
+            return std::move(first).error();
+        }
+        auto out = verify_begun(token, client, now, may_exist ? &(*first)[1] : nullptr);
+        if (!out) abandon_transaction();
+        return out;
+    }
 }
 
-// Inside the transaction: the token's row is locked first, so the outcome, the usage update,
-// the rate window and the activity row of concurrent verifications never interleave.
-Result<Verification> PgStore::verify_locked(std::string_view token, const ClientInfo& client,
-                                            std::int64_t now) {
+Result<Verification> PgStore::verify_begun(std::string_view token, const ClientInfo& client,
+                                           std::int64_t now, const Rows* found) {
     Verification v;
-    if (token.size() <= kMaxTokenLength) {
-        Params p;
-        p.add(std::string_view(hash_key(token)));
-        auto rows = conn_.run(at(Sql::select_by_key_locked), p);
-        if (!rows) return std::move(rows).error();
-        if (!rows->empty()) v.record = read_token(*rows, 0);
+    Config cfg;
+    if (found && !found->empty()) {
+        v.record = read_token(*found, 0);
+        if (!found->is_null(0, kConfigColumn))
+            cfg = parse_config(found->text_view(0, kConfigColumn));
     }
 
-    std::optional<std::int64_t> remaining;
-    std::optional<std::int64_t> last_refill_at;
-    if (!v.record) {
-        v.outcome = Outcome::invalid_key;
-    } else if (!v.record->enabled) {
-        v.outcome = Outcome::disabled;
-    } else if (v.record->expires_at && *v.record->expires_at <= now) {
-        v.outcome = Outcome::expired;
-    } else {
-        v.outcome = Outcome::ok;
-        TokenRecord& r = *v.record;
-        remaining = r.remaining;
-        last_refill_at = r.last_refill_at;
-        if (remaining && r.refill_interval && r.refill_amount &&
-            sub_sat(now, r.last_refill_at.value_or(r.created_at)) >= *r.refill_interval) {
-            remaining = r.refill_amount;
-            last_refill_at = now;
+    struct Facts final : VerifyFacts {
+        PgStore& s;
+        std::string_view claimed;
+        const Config& cfg;
+        Facts(PgStore& store, std::string_view c, const Config& config)
+            : s(store), claimed(c), cfg(config) {}
+        Result<bool> names_owner(const TokenRecord& t) override {
+            return s.names_user(t.user_id, claimed);
         }
-        if (remaining && *remaining <= 0) v.outcome = Outcome::usage_exceeded;
-    }
-    if (v.outcome == Outcome::ok && !client.claimed_user.empty()) {
-        auto named = names_user(v.record->user_id, client.claimed_user);
-        if (!named) return std::move(named).error();
-        if (!*named) v.outcome = Outcome::user_mismatch;
-    }
-
-    if (v.outcome == Outcome::ok) {
-        auto cfg = read_config();
-        if (!cfg) return std::move(cfg).error();
-        TokenRecord& r = *v.record;
-        if (cfg->rate_limit_enabled && r.rate_limit_enabled.value_or(true)) {
-            const std::int64_t window = std::min(
-                r.rate_limit_time_window.value_or(cfg->rate_limit_time_window), kMaxDurationMs);
-            const std::int64_t max = r.rate_limit_max.value_or(cfg->rate_limit_max);
-            std::int64_t start = now;
-            std::int64_t count = 0;
+        Result<Config> config() override { return cfg; }
+        Result<std::optional<RateWindow>> window(const TokenRecord& t) override {
             Params id;
-            id.add(std::string_view(r.id));
-            auto w = conn_.run(at(Sql::select_window), id);
-            if (!w) return std::move(w).error();
-            if (!w->empty()) {
-                // Still inside the current fixed window. A "now" read before another
-                // verification opened the window (it waited for the row lock) counts in that
-                // window too: starting a new one would reset the count and admit too many.
-                const std::int64_t s = w->int64(0, 0);
-                if (sub_sat(now, s) < window) {
-                    start = s;
-                    count = w->int64(0, 1);
-                }
-            }
-            if (count >= max) {
-                v.outcome = Outcome::rate_limited;
-                v.retry_after_ms = std::max<std::int64_t>(start + window - now, 1);
-            } else {
-                Params p;
-                p.add(std::string_view(r.id)).add(start).add(count + 1);
-                if (auto up = conn_.run(at(Sql::upsert_window), p); !up)
-                    return std::move(up).error();
-            }
+            id.add(std::string_view(t.id));
+            GVX_TRY_VALUE(const Rows w, s.conn_.run(at(Sql::select_window), id));
+            if (w.empty()) return std::optional<RateWindow>();
+            return std::optional<RateWindow>(
+                RateWindow{.start = w.int64(0, 0), .count = w.int64(0, 1)});
         }
-    }
+    } facts(*this, client.claimed_user, cfg);
+    GVX_TRY_VALUE(const Decision d, decide(v.record ? &*v.record : nullptr,
+                                           !client.claimed_user.empty(), now, facts));
+    v.outcome = d.outcome;
+    v.retry_after_ms = d.retry_after_ms;
 
+    std::vector<Connection::Call> writes;
+    Params window, usage, activity;
+    if (d.window) {
+        window.add(std::string_view(v.record->id)).add(d.window->start).add(d.window->count);
+        writes.push_back({at(Sql::upsert_window), &window});
+    }
     if (v.outcome == Outcome::ok) {
         TokenRecord& r = *v.record;
-        if (remaining) *remaining -= 1;
-        Params p;
-        p.add(std::string_view(r.id)).add(now).add(remaining).add(last_refill_at);
-        if (auto up = conn_.run(at(Sql::update_usage), p); !up) return std::move(up).error();
+        usage.add(std::string_view(r.id)).add(now).add(d.remaining).add(d.last_refill_at);
+        writes.push_back({at(Sql::update_usage), &usage});
         r.request_count += 1;
         r.last_request = now;
-        r.remaining = remaining;
-        r.last_refill_at = last_refill_at;
+        r.remaining = d.remaining;
+        r.last_refill_at = d.last_refill_at;
     }
-
-    Params p;
-    p.add(now)
+    activity.add(now)
         .add(v.record ? std::optional<std::string>(v.record->id) : std::nullopt)
         .add(std::string_view(printable(token_start(token), kStartLength)))
         .add(outcome_code(v.outcome))
         .add(std::string_view(printable(client.ip, kMaxIpBytes)))
         .add(std::string_view(printable(client.user_agent, kMaxUserAgentBytes)));
-    if (auto ins = conn_.run(at(Sql::insert_activity), p); !ins) return std::move(ins).error();
+    writes.push_back({at(Sql::insert_activity), &activity});
+    writes.push_back({at(Sql::commit)});
+    // A COMMIT whose answer is lost may or may not have happened: 503, never retried.
+    GVX_TRY(conn_.pipeline(writes));
     return v;
 }
 
@@ -327,13 +245,6 @@ Result<bool> PgStore::revoke(std::string_view id, std::optional<std::string_view
         }
         return deleted;
     });
-}
-
-Result<std::vector<TokenRecord>> PgStore::list(std::string_view user_id) {
-    std::vector<TokenRecord> out;
-    if (auto st = each_token(user_id, [&](const TokenRecord& t) { out.push_back(t); }); !st)
-        return std::move(st).error();
-    return out;
 }
 
 Status PgStore::each_token(std::string_view user_id,
@@ -361,29 +272,21 @@ Result<std::optional<TokenRecord>> PgStore::get(std::string_view id, std::string
 
 Result<std::optional<TokenRecord>> PgStore::update(std::string_view id, std::string_view user_id,
                                                    const TokenChanges& c, std::int64_t now) {
-    if (c.name) {
-        if (auto st = check_name(*c.name); !st) return std::move(st).error();
-    }
-    if (c.set_expires_at && c.expires_at && *c.expires_at <= now)
-        return invalid("expires_at must be in the future (milliseconds since the epoch)");
+    GVX_TRY(validate(c, now));
     if (!storable(id) || !storable(user_id)) return std::optional<TokenRecord>();
     return transaction<std::optional<TokenRecord>>(
         [&]() -> Result<std::optional<TokenRecord>> {
             if (c.set_expires_at) {
-                auto cfg = read_config();
-                if (!cfg) return std::move(cfg).error();
-                if (cfg->max_token_lifetime > 0 &&
-                    (!c.expires_at || *c.expires_at > now + cfg->max_token_lifetime))
-                    return invalid("expires_at is beyond the maximum token lifetime");
+                GVX_TRY_VALUE(const Config cfg, read_config());
+                GVX_TRY(lifetime_allows(c.expires_at, cfg, now));
             }
             Params p;
             p.add(id).add(user_id).add(c.name);
             p.add(c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0) : std::nullopt);
             p.add(std::int64_t{c.set_expires_at ? 1 : 0}).add(c.expires_at).add(now);
-            auto rows = conn_.run(at(Sql::update_token), p);
-            if (!rows) return std::move(rows).error();
-            if (rows->empty()) return std::optional<TokenRecord>();
-            return std::optional<TokenRecord>(read_token(*rows, 0));
+            GVX_TRY_VALUE(const Rows rows, conn_.run(at(Sql::update_token), p));
+            if (rows.empty()) return std::optional<TokenRecord>();
+            return std::optional<TokenRecord>(read_token(rows, 0));
         });
 }
 

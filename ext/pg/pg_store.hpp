@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "pg/connection.hpp"
-#include "store.hpp"
+#include "token_store.hpp"
 
 namespace gvx::pg {
 
-class PgStore {
+class PgStore final : public TokenStore {
    public:
     // Nothing connects yet: the first operation (or prepare()) does.
     explicit PgStore(std::string conninfo);
@@ -34,24 +34,26 @@ class PgStore {
     // Connects (migrating the schema on first use) unless connected.
     Status prepare();
 
-    Result<Config> config();
-    Result<CreatedToken> create(const NewToken& t, std::int64_t now);
+    Result<Config> config() override;
+    Result<CreatedToken> create(const NewToken& t, std::int64_t now) override;
     Result<Verification> verify(std::string_view token, const ClientInfo& client,
-                                std::int64_t now);
-    Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id);
-    Result<std::vector<TokenRecord>> list(std::string_view user_id);
+                                std::int64_t now) override;
+    Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) override;
+    using TokenStore::list;
     Status each_token(std::string_view user_id,
-                      const std::function<void(const TokenRecord&)>& visit);
-    Result<std::optional<TokenRecord>> get(std::string_view id, std::string_view user_id);
+                      const std::function<void(const TokenRecord&)>& visit) override;
+    Result<std::optional<TokenRecord>> get(std::string_view id,
+                                           std::string_view user_id) override;
     Result<std::optional<TokenRecord>> update(std::string_view id, std::string_view user_id,
-                                              const TokenChanges& changes, std::int64_t now);
+                                              const TokenChanges& changes,
+                                              std::int64_t now) override;
     Result<std::vector<ActivityRecord>> activity(std::string_view id, std::string_view user_id,
-                                                 std::int64_t limit);
-    Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch);
-    Result<PurgeReport> purge_preview(std::int64_t now);
+                                                 std::int64_t limit) override;
+    Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch) override;
+    Result<PurgeReport> purge_preview(std::int64_t now) override;
     Result<std::optional<std::string>> session_user(std::string_view session_token,
-                                                    std::int64_t now);
-    Result<bool> names_user(std::string_view user_id, std::string_view name);
+                                                    std::int64_t now) override;
+    Result<bool> names_user(std::string_view user_id, std::string_view name) override;
 
     Connection& connection() { return conn_; }
 
@@ -60,8 +62,10 @@ class PgStore {
     // replaced and the transaction tried once more (nothing of it can have happened).
     template <class T, class Body>
     Result<T> transaction(Body&& body);
-    Result<Verification> verify_locked(std::string_view token, const ClientInfo& client,
-                                       std::int64_t now);
+    // After a failure inside a transaction: ROLLBACK, unless the connection is gone.
+    void abandon_transaction();
+    Result<Verification> verify_begun(std::string_view token, const ClientInfo& client,
+                                      std::int64_t now, const Rows* found);
     Result<Config> read_config();
     static Status on_connect(Connection& c, void* self);
 

@@ -15,8 +15,9 @@ constexpr const char* kSql[] = {
     // select_config
     "SELECT name, value FROM gvx_config",
     // select_by_key_locked: the row lock orders concurrent verifications of one token and
-    // a revocation of it.
-    "SELECT " GVX_PG_TOKEN_COLUMNS " FROM apikey WHERE key = $1 LIMIT 1 FOR UPDATE",
+    // a revocation of it. The settings come along (name=value lines): one round trip less.
+    "SELECT " GVX_PG_TOKEN_COLUMNS ", (SELECT string_agg(name || '=' || coalesce(value, ''), "
+    "chr(10)) FROM gvx_config) FROM apikey WHERE key = $1 LIMIT 1 FOR UPDATE",
     // select_by_id_user
     "SELECT " GVX_PG_TOKEN_COLUMNS " FROM apikey WHERE id = $1 AND user_id = $2",
     // select_by_user

@@ -130,8 +130,21 @@ TEST(Policy, FixedWindowAdmitsExactlyMax) {
     d = decided(&t, f);
     EXPECT_EQ(d.outcome, Outcome::ok);
     EXPECT_EQ(d.window->start, kNow);
-    f.stored = RateWindow{.start = kNow + 5, .count = 9};  // from the future: a new window
-    EXPECT_EQ(decided(&t, f).outcome, Outcome::ok);
+    // Opened by a verification that read a later clock and committed first: the same
+    // window, still full (a new one would reset the count and admit too many).
+    f.stored = RateWindow{.start = kNow + 5, .count = 2};
+    d = decided(&t, f);
+    EXPECT_EQ(d.outcome, Outcome::rate_limited);
+    EXPECT_EQ(d.retry_after_ms, 1005);
+    f.stored = RateWindow{.start = kNow + 5, .count = 1};
+    d = decided(&t, f);
+    ASSERT_EQ(d.outcome, Outcome::ok);
+    EXPECT_EQ(d.window->start, kNow + 5);
+    EXPECT_EQ(d.window->count, 2);
+    f.stored = RateWindow{.start = kNow + 5000, .count = 9};  // further ahead: bogus, a new one
+    d = decided(&t, f);
+    ASSERT_EQ(d.outcome, Outcome::ok);
+    EXPECT_EQ(d.window->start, kNow);
 }
 
 TEST(Policy, PerTokenOverridesAndOptOut) {
