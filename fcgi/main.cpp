@@ -12,11 +12,11 @@
 
 #include "api.hpp"
 #include "authorizer.hpp"
+#include "backend.hpp"
 #include "cgi_env.hpp"
 #include "context.hpp"
 #include "options.hpp"
 #include "request.hpp"
-#include "store.hpp"
 
 namespace gvx::fcgi {
 namespace {
@@ -93,11 +93,12 @@ int run(int argc, char** argv) {
         std::fputs("gvx-fcgi: warning: --session-secret-file without --trusted-origin: every "
                    "cookie-authenticated change will be refused (403)\n",
                    stderr);
-    auto store = Store::open(options->db_path);
+    if (options->purge) return run_purge(*options);
+    auto store = open_backend(options->db_path);
     if (!store) {
-        std::fprintf(stderr, "gvx-fcgi: %s: %s\n", options->db_path.c_str(),
+        std::fprintf(stderr, "gvx-fcgi: %s: %s\n", describe_db(options->db_path).c_str(),
                      store.error().message.c_str());
-        return 1;
+        return store.error().code == Errc::invalid_argument ? 2 : 1;
     }
     if (FCGX_Init() != 0) {
         std::fputs("gvx-fcgi: FastCGI failed to start\n", stderr);

@@ -11,7 +11,10 @@ const char* const kUsage = R"(usage: gvx-fcgi --db PATH [options]
 
 Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over HTTPS.
 
-  --db PATH                   SQLite database (created and migrated on first use)
+  --db PATH|URI               SQLite database file, or a PostgreSQL connection string:
+                              postgresql://user@host[:port][,host2[:port]...]/db?param=...
+                              (postgres:// too) or libpq's key=value form ("host=... dbname=...");
+                              created or migrated on first use
   --listen HOST:PORT|PATH     listen on a TCP address or a Unix socket; without it, serve the
                               FastCGI socket passed on file descriptor 0 (lighttpd, spawn-fcgi)
   --trust-remote-user         take the API caller from REMOTE_USER, set by the web server's
@@ -25,6 +28,10 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               token's owner, also where the server does not take it as the
                               user (Apache's authenticator mode always requires it)
   --backlog N                 listen backlog (default: 128)
+  --purge [--dry-run] [--pace N]
+                              remove expired tokens and activity past retention, print what
+                              was removed, and exit (gvx-cleanup uses this for PostgreSQL);
+                              --dry-run counts only; --pace N pauses N times each batch's time
   --help                      this text
 
 Requests: FCGI_ROLE=AUTHORIZER, or the FastCGI parameter GVX_MODE=authorize (nginx
@@ -89,6 +96,20 @@ Result<Options> parse_options(int argc, char** argv) {
         } else if (arg == "--api-base") {
             st = value(o.api_base);
             while (!o.api_base.empty() && o.api_base.back() == '/') o.api_base.pop_back();
+        } else if (arg == "--purge") {
+            o.purge = true;
+        } else if (arg == "--dry-run") {
+            o.dry_run = true;
+        } else if (arg == "--pace") {
+            std::string n;
+            st = value(n);
+            std::int64_t pace = 0;
+            if (st) {
+                auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), pace);
+                if (ec != std::errc{} || end != n.data() + n.size() || pace < 0 || pace > 9999)
+                    st = invalid("--pace must be a whole number from 0 to 9999");
+                else o.pace = pace;
+            }
         } else if (arg == "--strict-username") {
             o.strict_username = true;
         } else if (arg == "--backlog") {
@@ -105,6 +126,7 @@ Result<Options> parse_options(int argc, char** argv) {
         if (!st) return std::move(st).error();
     }
     if (!o.help && o.db_path.empty()) return invalid("--db PATH is required (see --help)");
+    if (!o.purge && (o.dry_run || o.pace)) return invalid("--dry-run and --pace go with --purge");
     return o;
 }
 

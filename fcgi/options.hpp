@@ -1,6 +1,7 @@
 // gvx-fcgi's command line (SPEC §10); `gvx-fcgi --help` prints kUsage.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct Options {
     bool strict_username = false;  // require the Basic username to name the token's owner
     int backlog = 128;
     bool help = false;
+    // --purge: run the cleanup once and exit (gvx-cleanup does this for PostgreSQL).
+    bool purge = false;
+    bool dry_run = false;
+    std::optional<std::int64_t> pace;  // pause ratio; unset: gvx_config's
 };
 
 extern const char* const kUsage;

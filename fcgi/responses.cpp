@@ -17,7 +17,7 @@ struct ErrorHttp {
 constexpr ErrorHttp kErrors[] = {
     {Errc::invalid_argument, 400, "INVALID_PARAMETER", "", ""},
     {Errc::not_found, 404, "NOT_FOUND", "no such token", ""},
-    {Errc::busy, 503, "SERVICE_UNAVAILABLE", "the database is busy; retry", "1"},
+    {Errc::busy, 503, "SERVICE_UNAVAILABLE", "the database is busy or unreachable; retry", "1"},
     {Errc::db, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
     {Errc::crypto, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
 };

@@ -211,13 +211,17 @@ def connect(host, port, user, database, timeout=10, **options):
     if host.startswith("/"):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
-        sock.connect(f"{host}/.s.PGSQL.{port}")
     else:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    conn = Connection(sock)
+        sock = None
     try:
+        if sock is None:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        else:
+            sock.connect(f"{host}/.s.PGSQL.{port}")
+        conn = Connection(sock)
         conn._startup(user, database, options)
     except BaseException:
-        sock.close()
+        if sock is not None:
+            sock.close()
         raise
     return conn

@@ -16,12 +16,15 @@ drives them over FastCGI:
   - the server ends every session (as a restart does): the next request works, with no
     restart of gvx-fcgi; the server stopped: 503 within the connect timeout, and once it is
     back the next request works;
+  - gvx-cleanup with the database's URI removes expired tokens and old activity (and with
+    --dry-run only counts them), leaving live tokens alone;
   - no token appears in gvx-fcgi's output.
 Exit status 77 (skipped) when PostgreSQL 15 is not installed.
 """
 import concurrent.futures
 import json
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -171,6 +174,40 @@ class PostgresCase(unittest.TestCase):
         self.assertEqual(authorize(a, token["key"]).status, 200)
         self.assertTrue(proc.alive())
         self.assertEqual(self.value("SELECT request_count FROM apikey"), 1)
+
+
+class Cleanup(PostgresCase):
+    def test_gvx_cleanup_takes_the_uri(self):
+        _, a = self.start("gvx-fcgi-a")
+        live = self.create(a, name="live token")
+        now = int(time.time() * 1000)
+        with self.pg.connect(self.db) as c:
+            c.execute("INSERT INTO apikey (id, key, user_id, expires_at, created_at, updated_at) "
+                      "SELECT 'old' || i, 'hash' || i, 'alice', 1000, 0, 0 "
+                      "FROM generate_series(1, 2500) i")
+            c.execute("INSERT INTO gvx_activity (at, key_start, outcome) SELECT 1000, 'gvx_ol', "
+                      "'INVALID_API_KEY' FROM generate_series(1, 1200)")
+        env = dict(os.environ, GVX_FCGI=harness.GVX_FCGI)
+        script = str(harness.SOURCE_DIR / "scripts" / "gvx-cleanup")
+        r = subprocess.run([script, "--dry-run", self.uri], capture_output=True, text=True,
+                           env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("would remove 2500 expired tokens and 1200 activity rows", r.stdout)
+        self.assertEqual(self.value("SELECT count(*) FROM apikey"), 2501)
+        r = subprocess.run([script, "--fast", self.uri], capture_output=True, text=True,
+                           env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("removed 2500 expired tokens and 1200 activity rows", r.stdout)
+        self.assertNotIn(self.uri, r.stdout + r.stderr)  # a URI may hold a password
+        self.assertEqual(self.value("SELECT count(*) FROM apikey"), 1)
+        self.assertEqual(authorize(a, live["key"]).status, 200)
+        bad = subprocess.run([script, "postgresql://gvx@127.0.0.1:1/gvx?connect_timeout=1"],
+                             capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(bad.returncode, 1, bad)
+        self.assertIn("database unavailable", bad.stderr)
+        bad = subprocess.run([script, "host=x port=notaport zzz"], capture_output=True,
+                             text=True, env=env, timeout=60)
+        self.assertEqual(bad.returncode, 2, bad)
 
 
 def main():

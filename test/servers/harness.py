@@ -172,9 +172,14 @@ def _become_subreaper():
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
+# Children started by other helpers (test/postgres/pgcluster.py's servers), which manage
+# their own: reap_orphans() leaves them alone while they run.
+foreign_children = set()
+
+
 def reap_orphans():
     """Collects exited children that no Process tracks (adopted orphans)."""
-    tracked = {p.pid for p in _live}
+    tracked = {p.pid for p in _live} | foreign_children
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError, ChildProcessError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
