@@ -34,4 +34,8 @@ int list_command(int argc, char** argv);
 int revoke_command(int argc, char** argv);
 int find_command(int argc, char** argv);
 
+// Push protection (push/pre_receive.cpp, push/scan.cpp).
+int pre_receive_command(int argc, char** argv);
+int scan_command(int argc, char** argv);
+
 }  // namespace gvx::cli

@@ -54,6 +54,13 @@ class Store final : public TokenStore {
                                                     std::int64_t now) override;
     Result<bool> names_user(std::string_view user_id, std::string_view name) override;
 
+    // Push protection (cli/push/): a token seen where it must not be. Disables it and records
+    // LEAKED in its activity, with where it was seen (ip, and the place as the user agent), in
+    // one transaction; the token stays, so its owner finds it and its activity. True if the
+    // token was still there to disable.
+    Result<bool> disable_leaked(const TokenRecord& token, const ClientInfo& seen,
+                                std::int64_t now);
+
     // Finalizes cached statements (before the borrowed connection closes).
     void release_statements() noexcept;
 

@@ -42,9 +42,11 @@ std::string random_base62(std::size_t n) {
     return out;
 }
 
-std::uint32_t crc32(std::string_view bytes) {
-    std::uint32_t c = 0xFFFFFFFFU;
-    for (unsigned char b : bytes) c = kCrcTable[(c ^ b) & 0xFFU] ^ (c >> 8);
+std::uint32_t crc32(std::string_view bytes) { return crc32_extend(0, bytes); }
+
+std::uint32_t crc32_extend(std::uint32_t crc, std::string_view more) {
+    std::uint32_t c = crc ^ 0xFFFFFFFFU;
+    for (unsigned char b : more) c = kCrcTable[(c ^ b) & 0xFFU] ^ (c >> 8);
     return c ^ 0xFFFFFFFFU;
 }
 
@@ -56,6 +58,18 @@ std::string checksum62(std::string_view text) {
         value /= 62;
     }
     return out;  // 62^6 > 2^32, so six digits always suffice
+}
+
+std::optional<std::uint32_t> checksum_value(std::string_view checksum) {
+    if (checksum.size() != kChecksumLength) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : checksum) {
+        const std::size_t digit = kBase62.find(c);
+        if (digit == std::string_view::npos) return std::nullopt;
+        value = value * 62 + digit;
+    }
+    if (value > 0xFFFFFFFFU) return std::nullopt;
+    return static_cast<std::uint32_t>(value);
 }
 
 bool is_valid_prefix(std::string_view prefix) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,9 +31,17 @@ std::string random_base62(std::size_t n);
 
 // CRC-32 (IEEE 802.3, as zlib's crc32) of the bytes.
 std::uint32_t crc32(std::string_view bytes);
+// The CRC-32 continued over more bytes: crc32_extend(crc32(a), b) == crc32(a + b). Scanners
+// use it to check many candidate tokens that share their first bytes.
+std::uint32_t crc32_extend(std::uint32_t crc, std::string_view more);
 
 // The checksum of the text before it: CRC-32 in base62 (0-9A-Za-z), 6 digits, zero-padded.
 std::string checksum62(std::string_view text);
+
+// The CRC-32 that a 6-character checksum writes, or nullopt when the text cannot be one (a
+// character outside 0-9A-Za-z, or a value of 2^32 or more): checksum62(t) == c exactly when
+// checksum_value(c) == crc32(t).
+std::optional<std::uint32_t> checksum_value(std::string_view checksum);
 
 // kPrefixPattern (core/limits.hpp)
 bool is_valid_prefix(std::string_view prefix);

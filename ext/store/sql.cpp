@@ -30,6 +30,8 @@ constexpr const char* kSql[] = {
     "WHERE id = ?1 AND user_id = ?2 RETURNING " GVX_TOKEN_COLUMNS,
     // delete_token
     "DELETE FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+    // disable_token (push protection found it live in a push)
+    "UPDATE apikey SET enabled = 0, updated_at = ?2 WHERE id = ?1",
     // select_window
     "SELECT window_start, count FROM gvx_rate_window WHERE key_id = ?1",
     // upsert_window

@@ -18,6 +18,7 @@ enum class Store::Sql : std::size_t {
     update_usage,
     update_token,
     delete_token,
+    disable_token,
     select_window,
     upsert_window,
     delete_window,

@@ -1,4 +1,6 @@
-// Token operations of the SQLite store: config, create, revoke, list, get, update, activity.
+// Token operations of the SQLite store: config, create, revoke, disable_leaked, list, get,
+// update, activity.
+#include "core/limits.hpp"
 #include "core/token.hpp"
 #include "store.hpp"
 #include "store/sql.hpp"
@@ -72,6 +74,28 @@ Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> 
                 GVX_TRY(s.step_done(w));
             }
             return deleted;
+        },
+        /*may_use_side_connection=*/false);
+}
+
+Result<bool> Store::disable_leaked(const TokenRecord& token, const ClientInfo& seen,
+                                   std::int64_t now) {
+    GVX_TRY(prepare());
+    return write<bool>(
+        [&](Store& s) -> Result<bool> {
+            Query q = s.query(Sql::disable_token);
+            q.bind(1, std::string_view(token.id)).bind(2, now);
+            GVX_TRY(s.step_done(q));
+            if (sqlite3_changes(s.db_) == 0) return false;
+            Query a = s.query(Sql::insert_activity);
+            a.bind(1, now)
+                .bind(2, std::string_view(token.id))
+                .bind(3, std::string_view(token_start(token.start.value_or(""))))
+                .bind(4, std::string_view("LEAKED"))
+                .bind(5, std::string_view(printable(seen.ip, kMaxIpBytes)))
+                .bind(6, std::string_view(printable(seen.user_agent, kMaxUserAgentBytes)));
+            GVX_TRY(s.step_done(a));
+            return true;
         },
         /*may_use_side_connection=*/false);
 }
