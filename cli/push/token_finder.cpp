@@ -11,18 +11,27 @@ namespace {
 constexpr std::size_t kSignedBody = kBodyLength - kChecksumLength;     // 58
 constexpr std::size_t kLongestToken = kMaxPrefixLength + kBodyLength;  // 96
 
-enum : std::uint8_t { kOther = 0, kPrefixOnly = 1, kBase62 = 2 };
+// For each byte: all ones if it may stand in a token's body (base62), or in a token at all
+// (base62, '_', '-'); else zero. Run lengths are then (run + 1) & mask: no branch per byte.
+struct Masks {
+    std::array<std::uint64_t, 256> base62{};
+    std::array<std::uint64_t, 256> token{};
+};
 
-constexpr std::array<std::uint8_t, 256> make_classes() {
-    std::array<std::uint8_t, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = kBase62;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] = kBase62;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = kBase62;
-    t['_'] = kPrefixOnly;
-    t['-'] = kPrefixOnly;
-    return t;
+constexpr Masks make_masks() {
+    Masks m;
+    auto set = [&](int c, bool body) {
+        m.token[static_cast<std::size_t>(c)] = ~std::uint64_t{0};
+        if (body) m.base62[static_cast<std::size_t>(c)] = ~std::uint64_t{0};
+    };
+    for (int c = '0'; c <= '9'; ++c) set(c, true);
+    for (int c = 'A'; c <= 'Z'; ++c) set(c, true);
+    for (int c = 'a'; c <= 'z'; ++c) set(c, true);
+    set('_', false);
+    set('-', false);
+    return m;
 }
-constexpr auto kClass = make_classes();
+constexpr Masks kMasks = make_masks();
 
 }  // namespace
 
@@ -52,29 +61,19 @@ void TokenFinder::feed(std::string_view bytes) {
     // characters are base62 and at least one more token character stands before them.
     const auto* data = reinterpret_cast<const unsigned char*>(buf_.data());
     const std::size_t size = buf_.size();
-    std::uint32_t b62 = base62_run_;
-    std::uint32_t tok = token_run_;
+    std::uint64_t b62 = base62_run_;
+    std::uint64_t tok = token_run_;
     for (std::size_t i = carried_; i < size; ++i) {
-        const std::uint8_t cls = kClass[data[i]];
-        if (cls == kBase62) {
-            b62 += b62 < kLongestToken;
-            tok += tok < kLongestToken;
-            if (b62 >= kBodyLength && tok > kBodyLength) {
-                // Most 6-character texts write a number of 2^32 or more: not a checksum.
-                const std::string_view six(buf_.data() + i + 1 - kChecksumLength,
-                                           kChecksumLength);
-                if (auto value = checksum_value(six)) {
-                    const auto max_prefix =
-                        std::min<std::uint32_t>(tok - kBodyLength, kMaxPrefixLength);
-                    ends_.push_back(CandidateEnd{i + 1, *value, max_prefix});
-                }
+        b62 = (b62 + 1) & kMasks.base62[data[i]];
+        tok = (tok + 1) & kMasks.token[data[i]];
+        if (b62 >= kBodyLength && tok > kBodyLength) [[unlikely]] {
+            // Most 6-character texts write a number of 2^32 or more: not a checksum.
+            const std::string_view six(buf_.data() + i + 1 - kChecksumLength, kChecksumLength);
+            if (auto value = checksum_value(six)) {
+                const auto max_prefix = static_cast<std::uint32_t>(
+                    std::min<std::uint64_t>(tok - kBodyLength, kMaxPrefixLength));
+                ends_.push_back(CandidateEnd{i + 1, *value, max_prefix});
             }
-        } else if (cls == kPrefixOnly) {
-            b62 = 0;
-            tok += tok < kLongestToken;
-        } else {
-            b62 = 0;
-            tok = 0;
         }
     }
     base62_run_ = b62;

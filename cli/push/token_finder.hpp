@@ -53,8 +53,8 @@ class TokenFinder {
     std::size_t carried_ = 0;  // how many bytes of buf_ came from before this chunk
     std::uint64_t base_ = 0;   // stream offset of buf_[0]
     std::uint64_t line_ = 1;   // line of buf_[carried_]
-    std::uint32_t base62_run_ = 0;  // [A-Za-z0-9] characters ending at the last byte seen
-    std::uint32_t token_run_ = 0;   // [A-Za-z0-9_-] characters ending at the last byte seen
+    std::uint64_t base62_run_ = 0;  // [A-Za-z0-9] characters ending at the last byte seen
+    std::uint64_t token_run_ = 0;   // [A-Za-z0-9_-] characters ending at the last byte seen
     std::vector<CandidateEnd> ends_;
 };
 
