@@ -103,6 +103,8 @@ const OUTCOMES = {
   USAGE_EXCEEDED: "Refused: usage exceeded",
   RATE_LIMITED: "Refused: rate limited",
   INSUFFICIENT_PERMISSIONS: "Refused: not permitted",
+  // Push protection found the token in a push and disabled it (gvx pre-receive --revoke).
+  LEAKED: "Leaked in a push: disabled",
 };
 
 export function outcomeText(code) {
