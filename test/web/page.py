@@ -79,6 +79,22 @@ class Page:
         return self.d.execute_script("return document.getElementById(arguments[0]).open",
                                      dialog_id)
 
+    def unnamed_controls(self):
+        """Controls in Chromium's accessibility tree without an accessible name: what a screen
+        reader would announce as a bare "button" or "edit text"."""
+        roles = {"button", "textbox", "combobox", "radio", "checkbox", "link", "listbox"}
+        tree = self.d.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+        return [n for n in tree if not n.get("ignored")
+                and n.get("role", {}).get("value") in roles
+                and not str(n.get("name", {}).get("value", "")).strip()]
+
+    def named_controls(self):
+        """[(role, name)] of the controls in the accessibility tree."""
+        roles = {"button", "textbox", "combobox", "radio", "checkbox", "link", "listbox"}
+        tree = self.d.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+        return [(n["role"]["value"], n.get("name", {}).get("value")) for n in tree
+                if not n.get("ignored") and n.get("role", {}).get("value") in roles]
+
     # --- actions ---------------------------------------------------------------------------
 
     def fill_form(self, name, expiration="30 days", permissions=None, date=None, repos=None):

@@ -354,6 +354,25 @@ class BasicLogin(PageCase):
         self.assertEqual(page.active().get_attribute("id"), "tokens-title")
         self.assert_refused(token)
 
+    def test_e2_every_control_has_a_name(self):
+        self.open()
+        self.generate("labelled")
+        self.page.field("Chosen repositories").click()  # shows the repository fields too
+        self.page.button("Activity", self.page.row("labelled")).click()
+        self.assertEqual(self.page.unnamed_controls(), [])
+        controls = self.page.named_controls()
+        for expected in (("textbox", "Name"), ("combobox", "Expiration"),
+                         ("radio", "Read only"), ("radio", "Read and write"),
+                         ("radio", "Chosen repositories"), ("textbox", "Repositories"),
+                         ("button", "Generate token"), ("button", "Copy"),
+                         ("button", "Revoke"), ("button", "Rotate")):
+            self.assertIn(expected, controls)
+        self.page.button("Revoke", self.page.row("labelled")).click()
+        self.page.wait(lambda d: self.page.dialog_open("revoke-dialog"))
+        self.assertEqual(self.page.unnamed_controls(), [])
+        self.page.keys(self.page.K.ESCAPE)
+        self.page.wait(lambda d: not self.page.dialog_open("revoke-dialog"))
+
     def test_f_phone_width_and_dark(self):
         self.d.set_window_size(390, 844)
         try:
