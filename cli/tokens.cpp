@@ -17,7 +17,7 @@ constexpr long long kMaxExpiryDays = kMaxDurationMs / kDayMs;  // the API's boun
 
 constexpr std::string_view kCreateUsage =
     R"(usage: gvx create --db DB --user USER --name NAME [--expires-in DAYS] [--prefix PREFIX]
-                  [--json]
+                  [--permissions JSON] [--json]
 
 Creates a token for USER and prints it on standard output, once: it is not stored and cannot
 be shown again. The token's id, name and expiry go to standard error.
@@ -27,6 +27,9 @@ be shown again. The token's id, name and expiry go to standard error.
   --name NAME        3 to 50 characters, e.g. "CI pipeline"
   --expires-in DAYS  expire after DAYS days (default: never, unless the database caps lifetimes)
   --prefix PREFIX    the token's prefix (default gvx_), [A-Za-z0-9_-]{1,32}
+  --permissions JSON what the token may do, in better-auth's format (README, "Scopes"):
+                     '{"repo":["read"]}' clone only, '{"repo:alice/project":["read","write"]}'
+                     one repository; default: read and write on every repository
   --json             print the create response of the API instead (token object plus "key")
 )";
 
@@ -51,8 +54,9 @@ Find the id with gvx list, or with gvx find for a leaked token.
 }  // namespace
 
 int create_command(int argc, char** argv) {
-    static constexpr OptionSpec kOptions[] = {{"--db"},         {"--user"},   {"--name"},
-                                              {"--expires-in"}, {"--prefix"}, {"--json", false}};
+    static constexpr OptionSpec kOptions[] = {{"--db"},         {"--user"},        {"--name"},
+                                              {"--expires-in"}, {"--prefix"},      {"--json", false},
+                                              {"--permissions"}};
     Args args;
     if (auto exit = parse_or_exit(argc, argv, {.options = kOptions}, kCreateUsage, args))
         return *exit;
@@ -68,6 +72,7 @@ int create_command(int argc, char** argv) {
     NewToken t{.user_id = *user, .name = *name};
     const auto prefix = args.value("--prefix");
     if (prefix) t.prefix = *prefix;
+    if (auto permissions = args.value("--permissions")) t.permissions = std::string(*permissions);
     if (auto days = args.value("--expires-in")) {
         const auto n = parse_integer(*days, 1, kMaxExpiryDays);
         if (!n)

@@ -11,15 +11,23 @@
 ** required token/id gives NULL; every other bad argument is an error naming the function and
 ** the argument. No error ever contains a token.
 **
-**   gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json]]])  -> TEXT
-**       Creates a token; returns the create response JSON, including "key" (the token).
+**   gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json [, permissions_json]]]])
+**       -> TEXT. Creates a token; returns the create response JSON, including "key" (the token).
 **       name: 3..50 characters; prefix: ^[A-Za-z0-9_-]{1,32}$ (default 'gvx_'); limits and
 **       patterns: core/limits.hpp.
-**       expires_at_ms: INTEGER in the future, NULL = never; metadata_json: a JSON object.
+**       expires_at_ms: INTEGER in the future, NULL = never; metadata_json: a JSON object;
+**       permissions_json: better-auth's permissions ('{"repo":["read"]}',
+**       '{"repo:alice/project":["read","write"]}'; core/permissions.hpp), NULL = read and
+**       write on every repository. Unknown resources or actions are errors naming them.
 **       WARNING: the key is returned once and never stored; gvx keeps only its SHA-256.
 **   gvx_verify(token [, ip [, user_agent]])    -> TEXT user_id, or NULL when not valid now
 **       Records the verification: usage counters on success, an activity row always.
-**   gvx_check(token [, ip [, user_agent]])     -> TEXT JSON {"valid","error","key"}
+**   gvx_check(token [, ip [, user_agent [, permissions_json]]]) -> TEXT JSON {"valid","error","key"}
+**       With permissions_json, also better-auth's verifyApiKey({permissions}) check ("repo"
+**       covers every "repo:<path>"): INSUFFICIENT_PERMISSIONS when the token lacks one.
+**   gvx_rotate(id [, grace_ms])                -> TEXT create response JSON of the new token,
+**       or NULL when there is no such token. Same name, prefix, owner, permissions, metadata;
+**       the old token stops after grace_ms (default 0: deleted at once; at most 7 days).
 **   gvx_revoke(id [, user_id])                 -> INTEGER 1 if a token was deleted, else 0
 **   gvx_purge_expired([now_ms])                -> INTEGER number of expired tokens deleted
 **       Also prunes activity past its retention; in short, paced batches (ext/cleanup.hpp).
@@ -42,6 +50,7 @@
 #include "cleanup.hpp"
 #include "connection.hpp"
 #include "core/limits.hpp"
+#include "core/permissions.hpp"
 #include "core/token.hpp"
 #include "json/json.hpp"
 #include "sqlite_api.hpp"
@@ -133,13 +142,13 @@ Result<std::optional<std::int64_t>> int_arg(sqlite3_value* v, const char* fn, co
     return std::optional<std::int64_t>(sqlite3_value_int64(v));
 }
 
-// gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json]]])
+// gvx_create(user_id, name [, expires_at_ms [, prefix [, metadata_json [, permissions_json]]]])
 void fn_create(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_create";
-        if (argc < 2 || argc > 5)
+        if (argc < 2 || argc > 6)
             return sql_error("gvx_create(user_id, name [, expires_at_ms [, prefix [, "
-                             "metadata_json]]]): wrong number of arguments");
+                             "metadata_json [, permissions_json]]]]): wrong number of arguments");
         GVX_TRY_VALUE(const std::string_view user, required_text_arg(argv[0], fn, "user_id"));
         GVX_TRY_VALUE(const std::string_view name, required_text_arg(argv[1], fn, "name"));
         NewToken t{.user_id = user, .name = name};
@@ -159,6 +168,11 @@ void fn_create(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                 if (!object) return arg_error(fn, "metadata_json", object.error().message);
                 t.metadata = std::move(*object);
             }
+        }
+        if (argc > 5) {
+            GVX_TRY_VALUE(const std::optional<std::string_view> perms,
+                          text_arg(argv[5], fn, "permissions_json", kMaxPermissionsBytes));
+            if (perms) t.permissions = std::string(*perms);
         }
         GVX_TRY_VALUE(const CreatedToken created, in(fn, store_of(ctx).create(t, now_ms())));
         std::string json = token_json(created.record, created.key.view());
@@ -185,6 +199,17 @@ Result<std::optional<Verification>> run_verify(sqlite3_context* ctx, int argc,
                       text_arg(argv[2], fn, "user_agent"));
         client.user_agent = ua.value_or("");
     }
+    std::optional<Permissions> required;  // gvx_check's fourth argument
+    if (argc > 3) {
+        GVX_TRY_VALUE(const std::optional<std::string_view> perms,
+                      text_arg(argv[3], fn, "permissions_json", kMaxPermissionsBytes));
+        if (perms) {
+            auto request = parse_permission_request(*perms);
+            if (!request) return arg_error(fn, "permissions_json", request.error().message);
+            required = std::move(*request);
+            client.required = &*required;
+        }
+    }
     GVX_TRY_VALUE(Verification v, in(fn, store_of(ctx).verify(*token, client, now_ms())));
     return std::optional<Verification>(std::move(v));
 }
@@ -204,8 +229,9 @@ void fn_verify(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 // gvx_check(token [, ip [, user_agent]]) -> {"valid":bool,"error":{code,message}|null,"key":…}
 void fn_check(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     guarded(ctx, [&]() -> Status {
-        if (argc < 1 || argc > 3)
-            return sql_error("gvx_check(token [, ip [, user_agent]]): wrong number of arguments");
+        if (argc < 1 || argc > 4)
+            return sql_error("gvx_check(token [, ip [, user_agent [, permissions_json]]]): wrong "
+                             "number of arguments");
         GVX_TRY_VALUE(const std::optional<Verification> v, run_verify(ctx, argc, argv, "gvx_check"));
         if (!v) {
             sqlite3_result_null(ctx);
@@ -231,6 +257,29 @@ void fn_revoke(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
         }
         GVX_TRY_VALUE(const bool deleted, in(fn, store_of(ctx).revoke(*id, user)));
         sqlite3_result_int(ctx, deleted ? 1 : 0);
+        return Ok{};
+    });
+}
+
+// gvx_rotate(id [, grace_ms]) -> the new token's create response, or NULL
+void fn_rotate(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    guarded(ctx, [&]() -> Status {
+        constexpr const char* fn = "gvx_rotate";
+        if (argc < 1 || argc > 2)
+            return sql_error("gvx_rotate(id [, grace_ms]): wrong number of arguments");
+        GVX_TRY_VALUE(const std::optional<std::string_view> id, text_arg(argv[0], fn, "id"));
+        if (!id) return Ok{};  // NULL
+        Rotation how;
+        if (argc > 1) {
+            GVX_TRY_VALUE(const std::optional<std::int64_t> grace, int_arg(argv[1], fn, "grace_ms"));
+            how.grace_ms = grace.value_or(0);
+        }
+        GVX_TRY_VALUE(const std::optional<CreatedToken> created,
+                      in(fn, store_of(ctx).rotate(*id, std::nullopt, how, now_ms())));
+        if (!created) return Ok{};  // no such token: NULL
+        std::string json = token_json(created->record, created->key.view());
+        result_text(ctx, json);
+        sodium_memzero(json.data(), json.size());
         return Ok{};
     });
 }
@@ -343,6 +392,7 @@ constexpr FnSpec kFunctions[] = {
     {"gvx_verify", -1, kTouchesTokens, fn_verify},
     {"gvx_check", -1, kTouchesTokens, fn_check},
     {"gvx_revoke", -1, kTouchesTokens, fn_revoke},
+    {"gvx_rotate", -1, kTouchesTokens, fn_rotate},
     {"gvx_purge_expired", -1, kTouchesTokens, fn_purge_expired},
     {"gvx_cleanup", -1, kTouchesTokens, fn_cleanup},
     {"gvx_list", 1, kTouchesTokens, fn_list},

@@ -48,6 +48,9 @@ class Store final : public TokenStore {
                                               std::int64_t now) override;
     Result<std::vector<ActivityRecord>> activity(std::string_view id, std::string_view user_id,
                                                  std::int64_t limit) override;
+    Result<std::optional<CreatedToken>> rotate(std::string_view id,
+                                               std::optional<std::string_view> user_id,
+                                               const Rotation& how, std::int64_t now) override;
     Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch) override;
     Result<PurgeReport> purge_preview(std::int64_t now) override;
     Result<std::optional<std::string>> session_user(std::string_view session_token,
@@ -75,6 +78,13 @@ class Store final : public TokenStore {
     Status run(Sql which);
     Status migrate();
     Result<std::optional<TokenRecord>> find_by_key(std::string_view token);
+    // The token with this id (only the user's, when user_id is given), in a transaction.
+    Result<std::optional<TokenRecord>> find_by_id(std::string_view id,
+                                                  std::optional<std::string_view> user_id);
+    // Inserts a new token with this expiry (already checked against the lifetime cap) and
+    // t.permissions stored as given (create validates them first; rotate copies them).
+    Result<CreatedToken> insert_token(const NewToken& t, std::optional<std::int64_t> expires,
+                                      std::int64_t now);
     // Steps a statement that returns no rows.
     Status step_done(Query& q);
 

@@ -30,12 +30,24 @@ struct ClientInfo {
     // When set, the token only verifies if this names its owner (names_user): for web servers
     // that take the user name from what the client typed.
     std::string_view claimed_user;
+    // When set, the token only verifies if its permissions cover these (core/permissions.hpp):
+    // the Git authorizer's {"repo:<path>": [action]}, gvx_check's permissions argument.
+    const Permissions* required = nullptr;
 };
 
 struct Verification {
     Outcome outcome = Outcome::invalid_key;
     std::optional<TokenRecord> record;  // set when the token exists
     std::int64_t retry_after_ms = 0;    // set when rate limited
+};
+
+// How to rotate a token (SPEC §13): the old one stops grace_ms after the rotation (0: at once,
+// it is deleted; at most kMaxRotationGraceMs); the new one expires at expires_at, or, when
+// that is not given, lives as long as the old one was made to live (never, if it never
+// expired), always within max_token_lifetime from its own creation.
+struct Rotation {
+    std::int64_t grace_ms = 0;
+    std::optional<std::int64_t> expires_at;
 };
 
 struct PurgeReport {
@@ -74,6 +86,12 @@ class TokenStore {
     virtual Result<std::vector<ActivityRecord>> activity(std::string_view id,
                                                          std::string_view user_id,
                                                          std::int64_t limit) = 0;
+    // A new token with the old one's name, prefix, owner, permissions, metadata and limits;
+    // nullopt when there is no such token (of the user's, when user_id is given).
+    virtual Result<std::optional<CreatedToken>> rotate(std::string_view id,
+                                                       std::optional<std::string_view> user_id,
+                                                       const Rotation& how,
+                                                       std::int64_t now) = 0;
     // Deletes at most batch expired tokens and batch stale activity rows in one short
     // transaction. Call until it reports zero to purge everything.
     virtual Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch) = 0;

@@ -47,6 +47,9 @@ inline constexpr std::int64_t kDayMs = 86'400'000;
 inline constexpr std::int64_t kMaxDurationMs = 100LL * 365 * kDayMs;
 inline constexpr std::int64_t kMaxDurationSeconds = kMaxDurationMs / 1000;
 
+// How long a rotated token may go on working beside its successor.
+inline constexpr std::int64_t kMaxRotationGraceMs = 7 * kDayMs;
+
 // GET /activity: entries per page.
 inline constexpr std::int64_t kActivityLimit = 100;
 inline constexpr std::int64_t kMaxActivityLimit = 1000;

@@ -31,6 +31,7 @@ std::string_view outcome_code(Outcome o) {
         case Outcome::usage_exceeded: return "USAGE_EXCEEDED";
         case Outcome::rate_limited: return "RATE_LIMITED";
         case Outcome::user_mismatch: return "USER_MISMATCH";
+        case Outcome::insufficient_permissions: return "INSUFFICIENT_PERMISSIONS";
     }
     return "INVALID_API_KEY";
 }
@@ -44,6 +45,8 @@ std::string_view outcome_message(Outcome o) {
         case Outcome::usage_exceeded: return "token has no remaining uses";
         case Outcome::rate_limited: return "rate limit exceeded";
         case Outcome::user_mismatch: return "the user name does not match the token's owner";
+        case Outcome::insufficient_permissions:
+            return "the token's permissions do not allow this";
     }
     return "invalid token";
 }
@@ -55,8 +58,8 @@ std::int64_t sub_sat(std::int64_t a, std::int64_t b) {
     return b > 0 ? Limits::min() : Limits::max();
 }
 
-Result<Decision> decide(const TokenRecord* token, bool user_claimed, std::int64_t now,
-                        VerifyFacts& facts) {
+Result<Decision> decide(const TokenRecord* token, bool user_claimed, const Permissions* required,
+                        std::int64_t now, VerifyFacts& facts) {
     Decision d;
     if (!token) {
         d.outcome = Outcome::invalid_key;
@@ -87,6 +90,13 @@ Result<Decision> decide(const TokenRecord* token, bool user_claimed, std::int64_
         GVX_TRY_VALUE(const bool named, facts.names_owner(r));
         if (!named) {
             d.outcome = Outcome::user_mismatch;
+            return d;
+        }
+    }
+    if (required) {
+        const StoredPermissions granted = read_stored_permissions(r.permissions);
+        if (!covers(granted.permissions, *required)) {
+            d.outcome = Outcome::insufficient_permissions;
             return d;
         }
     }
@@ -130,9 +140,16 @@ Result<std::optional<std::int64_t>> lifetime_for_new(std::optional<std::int64_t>
 }
 
 Status lifetime_allows(std::optional<std::int64_t> expires_at, const Config& c,
-                       std::int64_t now) {
-    if (c.max_token_lifetime > 0 && (!expires_at || *expires_at > now + c.max_token_lifetime))
-        return invalid_field("expires_at", "is beyond the maximum token lifetime");
+                       std::int64_t created_at) {
+    if (c.max_token_lifetime <= 0) return Ok{};
+    if (!expires_at)
+        return invalid_field("expires_at", "cannot be removed: tokens live at most " +
+                                               std::to_string(c.max_token_lifetime / kDayMs) +
+                                               " days from their creation");
+    if (*expires_at > created_at + c.max_token_lifetime)
+        return invalid_field("expires_at", "is beyond the maximum token lifetime (" +
+                                               std::to_string(c.max_token_lifetime / kDayMs) +
+                                               " days from the token's creation)");
     return Ok{};
 }
 

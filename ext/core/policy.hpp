@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "core/permissions.hpp"
 #include "core/record.hpp"
 #include "core/result.hpp"
 
@@ -38,6 +39,7 @@ enum class Outcome {
     usage_exceeded,
     rate_limited,
     user_mismatch,  // a valid token presented with a username that is not its owner's
+    insufficient_permissions,  // valid, but its permissions do not cover the request (403)
 };
 std::string_view outcome_code(Outcome o);
 std::string_view outcome_message(Outcome o);
@@ -70,17 +72,20 @@ struct Decision {
 };
 
 // The verification policy, in this order: unknown → disabled → expired → usage refill →
-// usage exhausted → owner (only when a user name was claimed) → rate-limit window.
-Result<Decision> decide(const TokenRecord* token, bool user_claimed, std::int64_t now,
-                        VerifyFacts& facts);
+// usage exhausted → owner (only when a user name was claimed) → permissions (only when some
+// are required: better-auth's rule over the token's apikey.permissions, core/permissions.hpp)
+// → rate-limit window. A refusal for permissions uses no window and no usage.
+Result<Decision> decide(const TokenRecord* token, bool user_claimed, const Permissions* required,
+                        std::int64_t now, VerifyFacts& facts);
 
 // The expiry a new token gets under max_token_lifetime: the one asked for, or the longest
 // allowed when none was; an error naming expires_at when it asks for more.
 Result<std::optional<std::int64_t>> lifetime_for_new(std::optional<std::int64_t> expires_at,
                                                      const Config& c, std::int64_t now);
-// Whether an update may set this expiry (nullopt = never) under max_token_lifetime.
+// Whether an update may set this expiry (nullopt = never) under max_token_lifetime, which
+// counts from the token's creation: no update extends a token past created_at + the cap.
 Status lifetime_allows(std::optional<std::int64_t> expires_at, const Config& c,
-                       std::int64_t now);
+                       std::int64_t created_at);
 
 // a - b, saturating instead of overflowing: now comes from the caller, and
 // gvx_purge_expired(now_ms) accepts any INTEGER, so now - retention must not be UB.

@@ -20,6 +20,8 @@ struct TokenRecord {
     std::optional<std::int64_t> last_request;
     std::int64_t request_count = 0;
     std::optional<std::string> metadata;  // the column as stored (JSON, maybe double-encoded)
+    // The column as stored (core/permissions.hpp reads it); NULL = read and write everywhere.
+    std::optional<std::string> permissions;
     std::optional<bool> rate_limit_enabled;
     std::optional<std::int64_t> rate_limit_time_window;
     std::optional<std::int64_t> rate_limit_max;

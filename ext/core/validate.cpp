@@ -1,6 +1,7 @@
 #include "core/validate.hpp"
 
 #include "core/limits.hpp"
+#include "core/permissions.hpp"
 #include "core/token.hpp"
 
 namespace gvx {
@@ -13,6 +14,13 @@ Status check_name(std::string_view name) {
         return invalid_field("name", "must be " + std::to_string(kMinNameChars) + " to " +
                                          std::to_string(kMaxNameChars) + " characters (got " +
                                          std::to_string(chars) + ")");
+    return Ok{};
+}
+
+Status check_metadata_size(const std::optional<std::string>& metadata) {
+    if (metadata && metadata->size() > kMaxMetadataBytes)
+        return invalid_field("metadata", "is too long (at most " +
+                                             std::to_string(kMaxMetadataBytes) + " bytes of JSON)");
     return Ok{};
 }
 
@@ -39,9 +47,8 @@ Status validate(const NewToken& t, std::int64_t now) {
     GVX_TRY(check_name(t.name));
     if (!is_valid_prefix(t.prefix)) return prefix_error();
     GVX_TRY(check_future(t.expires_at, now));
-    if (t.metadata && t.metadata->size() > kMaxMetadataBytes)
-        return invalid_field("metadata", "is too long (at most " +
-                                             std::to_string(kMaxMetadataBytes) + " bytes of JSON)");
+    GVX_TRY(check_metadata_size(t.metadata));
+    if (t.permissions) GVX_TRY(canonical_permissions(*t.permissions));
     if (t.rate_limit_time_window && *t.rate_limit_time_window <= 0)
         return invalid_field("rate_limit_time_window",
                              "must be a positive number of milliseconds");
@@ -53,7 +60,15 @@ Status validate(const NewToken& t, std::int64_t now) {
 Status validate(const TokenChanges& c, std::int64_t now) {
     if (c.name) GVX_TRY(check_name(*c.name));
     if (c.set_expires_at) GVX_TRY(check_future(c.expires_at, now));
+    if (c.set_metadata) GVX_TRY(check_metadata_size(c.metadata));
+    if (c.set_permissions && c.permissions) GVX_TRY(canonical_permissions(*c.permissions));
     return Ok{};
+}
+
+Result<std::string> canonical_permissions(std::string_view json) {
+    auto p = parse_permissions(json);
+    if (!p) return Error{Errc::invalid_argument, p.error().message, 0, "permissions"};
+    return permissions_json(*p);
 }
 
 std::string printable(std::string_view s, std::size_t max) {

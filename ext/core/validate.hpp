@@ -21,6 +21,12 @@ struct NewToken {
     std::optional<bool> rate_limit_enabled;   // per-token overrides
     std::optional<std::int64_t> rate_limit_time_window;
     std::optional<std::int64_t> rate_limit_max;
+    // JSON of better-auth's permissions (core/permissions.hpp); nullopt = NULL, full access.
+    std::optional<std::string> permissions;
+    // better-auth's usage limit, carried over when a token is rotated.
+    std::optional<std::int64_t> remaining;
+    std::optional<std::int64_t> refill_interval;
+    std::optional<std::int64_t> refill_amount;
 };
 
 struct TokenChanges {
@@ -28,14 +34,23 @@ struct TokenChanges {
     std::optional<bool> enabled;
     bool set_expires_at = false;
     std::optional<std::int64_t> expires_at;  // with set_expires_at: nullopt = never
+    bool set_metadata = false;
+    std::optional<std::string> metadata;     // with set_metadata: compact JSON, nullopt = none
+    bool set_permissions = false;
+    std::optional<std::string> permissions;  // with set_permissions: JSON, nullopt = NULL
 };
+
+// The permissions as gvx stores them: validated (core/permissions.hpp), compact; an error
+// whose field is "permissions" and whose message names the resource or action at fault.
+Result<std::string> canonical_permissions(std::string_view json);
 
 // Text from outside: at most max_bytes, no NUL, valid UTF-8.
 Status check_text(std::string_view field, std::string_view value, std::size_t max_bytes);
 
-// user_id, name, prefix, expires_at (in the future), metadata size, rate-limit overrides.
+// user_id, name, prefix, expires_at (in the future), metadata size, rate-limit overrides,
+// permissions.
 Status validate(const NewToken& t, std::int64_t now);
-// name and expires_at, when they change.
+// name, expires_at, metadata and permissions, when they change.
 Status validate(const TokenChanges& c, std::int64_t now);
 
 // Client-supplied text for the activity log: at most max bytes of printable ASCII; anything

@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include "core/permissions.hpp"
+
 namespace gvx {
 namespace {
 
@@ -103,6 +105,16 @@ void write_token(JsonWriter& w, const TokenRecord& t) {
     const auto meta = t.metadata ? decode_metadata(*t.metadata) : std::nullopt;
     if (meta) w.RawValue(meta->data(), meta->size(), rapidjson::kObjectType);
     else w.Null();
+    // NULL (read and write everywhere) is null, as better-auth shows it; a column gvx cannot
+    // read is {} (it grants nothing).
+    key(w, "permissions");
+    const StoredPermissions stored = read_stored_permissions(t.permissions);
+    if (stored.is_null) {
+        w.Null();
+    } else {
+        const std::string p = permissions_json(stored.permissions);
+        w.RawValue(p.data(), p.size(), rapidjson::kObjectType);
+    }
     if (t.rate_limit_enabled) {
         key(w, "rateLimitEnabled");
         w.Bool(*t.rate_limit_enabled);

@@ -6,7 +6,7 @@ namespace {
 #define GVX_TOKEN_COLUMNS                                                                 \
     "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
     "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
-    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at"
+    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at, permissions"
 
 constexpr const char* kSql[] = {
     // select_config
@@ -20,13 +20,17 @@ constexpr const char* kSql[] = {
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
-    "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)",
+    "metadata, permissions, remaining, refill_interval, refill_amount) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)",
     // update_usage
     "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = ?2, "
     "remaining = ?3, last_refill_at = ?4 WHERE id = ?1",
-    // update_token: ?3 name or NULL to keep; ?4 enabled or NULL; ?5 = 1 to set expires_at to ?6
+    // update_token: ?3 name or NULL to keep; ?4 enabled or NULL; ?5 = 1 to set expires_at to
+    // ?6; ?8 = 1 to set metadata to ?9; ?10 = 1 to set permissions to ?11
     "UPDATE apikey SET name = coalesce(?3, name), enabled = coalesce(?4, enabled), "
-    "expires_at = CASE WHEN ?5 THEN ?6 ELSE expires_at END, updated_at = ?7 "
+    "expires_at = CASE WHEN ?5 THEN ?6 ELSE expires_at END, updated_at = ?7, "
+    "metadata = CASE WHEN ?8 THEN ?9 ELSE metadata END, "
+    "permissions = CASE WHEN ?10 THEN ?11 ELSE permissions END "
     "WHERE id = ?1 AND user_id = ?2 RETURNING " GVX_TOKEN_COLUMNS,
     // delete_token
     "DELETE FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
@@ -65,6 +69,11 @@ constexpr const char* kSql[] = {
     // count_excess_activity: what purge_excess_activity would take beyond the old rows
     "SELECT count(*) FROM gvx_activity WHERE id <= (SELECT max(id) FROM gvx_activity) - ?1 "
     "AND at >= ?2",
+    // select_by_id: ?2 NULL = any user's (gvx_rotate in SQL)
+    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+    // end_token_at: a rotated token's grace ends at ?2 (never later than it would have)
+    "UPDATE apikey SET expires_at = min(coalesce(expires_at, ?2), ?2), updated_at = ?3 "
+    "WHERE id = ?1",
     // Transaction control, prepared once too: parsing them on every verification costs more
     // than the SELECT does.
     "BEGIN IMMEDIATE",
@@ -101,6 +110,7 @@ TokenRecord read_token(const Query& q) {
     t.refill_interval = q.opt_int64(16);
     t.refill_amount = q.opt_int64(17);
     t.last_refill_at = q.opt_int64(18);
+    t.permissions = q.opt_text(19);
     return t;
 }
 

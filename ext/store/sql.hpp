@@ -31,6 +31,8 @@ enum class Store::Sql : std::size_t {
     count_expired,
     count_old_activity,
     count_excess_activity,
+    select_by_id,
+    end_token_at,
     begin_immediate,
     commit,
     rollback,

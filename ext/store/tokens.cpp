@@ -25,39 +25,56 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
             GVX_TRY_VALUE(const Config cfg, s.config());
             GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
                           lifetime_for_new(t.expires_at, cfg, now));
-            GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
-            CreatedToken out{.record = {}, .key = std::move(token)};
-            TokenRecord& r = out.record;
-            r.id = random_id();
-            r.name = std::string(t.name);
-            r.start = std::string(out.key.view().substr(0, kStartLength));
-            r.prefix = std::string(t.prefix);
-            r.user_id = std::string(t.user_id);
-            r.enabled = true;
-            r.created_at = r.updated_at = now;
-            r.expires_at = expires;
-            r.metadata = t.metadata;
-            r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
-            r.rate_limit_time_window = t.rate_limit_time_window;
-            r.rate_limit_max = t.rate_limit_max;
-
-            Query q = s.query(Sql::insert_token);
-            q.bind(1, std::string_view(r.id))
-                .bind(2, std::string_view(*r.name))
-                .bind(3, std::string_view(*r.start))
-                .bind(4, std::string_view(*r.prefix))
-                .bind(5, std::string_view(hash_key(out.key.view())))
-                .bind(6, std::string_view(r.user_id))
-                .bind(7, std::int64_t{*r.rate_limit_enabled ? 1 : 0})
-                .bind(8, r.rate_limit_time_window)
-                .bind(9, r.rate_limit_max)
-                .bind(10, r.expires_at)
-                .bind(11, now)
-                .bind(12, r.metadata);
-            GVX_TRY(s.step_done(q));
-            return out;
+            NewToken stored = t;  // permissions as gvx stores them: validated, compact
+            if (t.permissions) {
+                GVX_TRY_VALUE(stored.permissions, canonical_permissions(*t.permissions));
+            }
+            return s.insert_token(stored, expires, now);
         },
         /*may_use_side_connection=*/false);
+}
+
+Result<CreatedToken> Store::insert_token(const NewToken& t, std::optional<std::int64_t> expires,
+                                         std::int64_t now) {
+    GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
+    CreatedToken out{.record = {}, .key = std::move(token)};
+    TokenRecord& r = out.record;
+    r.id = random_id();
+    r.name = std::string(t.name);
+    r.start = std::string(out.key.view().substr(0, kStartLength));
+    r.prefix = std::string(t.prefix);
+    r.user_id = std::string(t.user_id);
+    r.enabled = true;
+    r.created_at = r.updated_at = now;
+    r.expires_at = expires;
+    r.metadata = t.metadata;
+    r.permissions = t.permissions;
+    r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
+    r.rate_limit_time_window = t.rate_limit_time_window;
+    r.rate_limit_max = t.rate_limit_max;
+    r.remaining = t.remaining;
+    r.refill_interval = t.refill_interval;
+    r.refill_amount = t.refill_amount;
+
+    Query q = query(Sql::insert_token);
+    q.bind(1, std::string_view(r.id))
+        .bind(2, std::string_view(*r.name))
+        .bind(3, std::string_view(*r.start))
+        .bind(4, std::string_view(*r.prefix))
+        .bind(5, std::string_view(hash_key(out.key.view())))
+        .bind(6, std::string_view(r.user_id))
+        .bind(7, std::int64_t{*r.rate_limit_enabled ? 1 : 0})
+        .bind(8, r.rate_limit_time_window)
+        .bind(9, r.rate_limit_max)
+        .bind(10, r.expires_at)
+        .bind(11, now)
+        .bind(12, r.metadata)
+        .bind(13, r.permissions)
+        .bind(14, r.remaining)
+        .bind(15, r.refill_interval)
+        .bind(16, r.refill_amount);
+    GVX_TRY(step_done(q));
+    return out;
 }
 
 Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> user_id) {
@@ -111,6 +128,16 @@ Status Store::each_token(std::string_view user_id,
     return Ok{};
 }
 
+Result<std::optional<TokenRecord>> Store::find_by_id(std::string_view id,
+                                                     std::optional<std::string_view> user_id) {
+    Query q = query(Sql::select_by_id);
+    q.bind(1, id).bind(2, user_id);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
+    if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
+    return db_error(db_, rc);
+}
+
 Result<std::optional<TokenRecord>> Store::get(std::string_view id, std::string_view user_id) {
     GVX_TRY(prepare());
     Query q = query(Sql::select_by_id_user);
@@ -128,14 +155,23 @@ Result<std::optional<TokenRecord>> Store::update(std::string_view id, std::strin
     return write<std::optional<TokenRecord>>(
         [&](Store& s) -> Result<std::optional<TokenRecord>> {
             if (c.set_expires_at) {
+                // max_token_lifetime counts from the token's creation.
                 GVX_TRY_VALUE(const Config cfg, s.config());
-                GVX_TRY(lifetime_allows(c.expires_at, cfg, now));
+                GVX_TRY_VALUE(const std::optional<TokenRecord> old, s.find_by_id(id, user_id));
+                if (!old) return std::optional<TokenRecord>();
+                GVX_TRY(lifetime_allows(c.expires_at, cfg, old->created_at));
+            }
+            std::optional<std::string> permissions;
+            if (c.set_permissions && c.permissions) {
+                GVX_TRY_VALUE(permissions, canonical_permissions(*c.permissions));
             }
             Query q = s.query(Sql::update_token);
             q.bind(1, id).bind(2, user_id).bind(3, c.name);
             q.bind(4, c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0)
                                 : std::nullopt);
             q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at).bind(7, now);
+            q.bind(8, std::int64_t{c.set_metadata ? 1 : 0}).bind(9, c.metadata);
+            q.bind(10, std::int64_t{c.set_permissions ? 1 : 0}).bind(11, permissions);
             const int rc = q.step();
             if (rc == SQLITE_ROW) {
                 TokenRecord r = read_token(q);

@@ -51,7 +51,8 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         }
     } facts(*this, client.claimed_user);
     GVX_TRY_VALUE(const Decision d, decide(v.record ? &*v.record : nullptr,
-                                           !client.claimed_user.empty(), now, facts));
+                                           !client.claimed_user.empty(), client.required, now,
+                                           facts));
     v.outcome = d.outcome;
     v.retry_after_ms = d.retry_after_ms;
 

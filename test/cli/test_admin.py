@@ -118,6 +118,23 @@ class AdminCommand(unittest.TestCase):
         self.assertNotIn("key", t)
         self.assertEqual(t["expiresAt"], created["expiresAt"])
 
+    def test_create_with_permissions(self):
+        r = self.ok("create", "--db", self.db, "--user", "carol", "--name", "ci clone",
+                    "--permissions", '{"repo":["read"]}', "--json")
+        created = json.loads(r.stdout)
+        self.assertEqual(created["permissions"], {"repo": ["read"]})
+        [t] = self.tokens("--user", "carol")
+        self.assertEqual(t["permissions"], {"repo": ["read"]})
+        check = self.sql(f"SELECT gvx_check('{created['key']}', NULL, NULL, "
+                         f"'{{\"repo\":[\"write\"]}}') ->> '$.error.code';")
+        self.assertEqual(check, "INSUFFICIENT_PERMISSIONS")
+        for bad, words in (('{"repo":["admin"]}', 'unknown action "admin"'),
+                           ('{"repo:alice/../x":["read"]}', "repository path"),
+                           ("[1]", "permissions must be a JSON object")):
+            self.fails(2, words, "create", "--db", self.db, "--user", "carol", "--name", "bad",
+                       "--permissions", bad)
+        self.assertEqual(len(self.tokens("--user", "carol")), 1)
+
     def test_create_refuses_what_the_api_refuses_with_its_words(self):
         self.fails(2, "name must be 3 to 50 characters (got 2)", "create", "--db", self.db,
                    "--user", "alice", "--name", "ab")

@@ -7,7 +7,7 @@ SELECT 'setup', length(gvx_create('alice', 'good token') ->> 'key');
 -- gvx_create
 SELECT gvx_create();
 SELECT gvx_create('alice');
-SELECT gvx_create('alice', 'a', 1, 'p', '{}', 'extra');
+SELECT gvx_create('alice', 'a', 1, 'p', '{}', NULL, 'extra');
 SELECT gvx_create(NULL, 'name ok');
 SELECT gvx_create('alice', NULL);
 SELECT gvx_create(42, 'name ok');

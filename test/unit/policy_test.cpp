@@ -40,8 +40,9 @@ TokenRecord token() {
     return t;
 }
 
-Decision decided(const TokenRecord* t, Facts& f, bool claimed = false, std::int64_t now = kNow) {
-    auto d = decide(t, claimed, now, f);
+Decision decided(const TokenRecord* t, Facts& f, bool claimed = false, std::int64_t now = kNow,
+                  const Permissions* required = nullptr) {
+    auto d = decide(t, claimed, required, now, f);
     EXPECT_TRUE(d);
     return d ? *d : Decision{};
 }
@@ -174,10 +175,10 @@ TEST(Policy, FactErrorsPropagate) {
         }
     } f;
     TokenRecord t = token();
-    auto d = decide(&t, true, kNow, f);
+    auto d = decide(&t, true, nullptr, kNow, f);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::busy);
-    d = decide(&t, false, kNow, f);
+    d = decide(&t, false, nullptr, kNow, f);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::db);
 }
@@ -190,6 +191,7 @@ TEST(Policy, OutcomeCodesAndMessages) {
     EXPECT_EQ(outcome_code(Outcome::usage_exceeded), "USAGE_EXCEEDED");
     EXPECT_EQ(outcome_code(Outcome::rate_limited), "RATE_LIMITED");
     EXPECT_EQ(outcome_code(Outcome::user_mismatch), "USER_MISMATCH");
+    EXPECT_EQ(outcome_code(Outcome::insufficient_permissions), "INSUFFICIENT_PERMISSIONS");
     EXPECT_EQ(outcome_message(Outcome::expired), "token has expired");
     EXPECT_EQ(outcome_message(Outcome::rate_limited), "rate limit exceeded");
 }
@@ -208,12 +210,49 @@ TEST(Policy, LifetimeForNewTokens) {
 
 TEST(Policy, LifetimeForChanges) {
     Config c;
-    EXPECT_TRUE(lifetime_allows(std::nullopt, c, kNow));
+    const std::int64_t created = kNow - kDayMs / 2;  // made 12 hours ago
+    EXPECT_TRUE(lifetime_allows(std::nullopt, c, created));
     c.max_token_lifetime = kDayMs;
-    EXPECT_FALSE(lifetime_allows(std::nullopt, c, kNow));  // "never" is beyond any maximum
-    EXPECT_TRUE(lifetime_allows(kNow + kDayMs, c, kNow));
-    EXPECT_EQ(lifetime_allows(kNow + kDayMs + 1, c, kNow).error().message,
-              "expires_at is beyond the maximum token lifetime");
+    EXPECT_FALSE(lifetime_allows(std::nullopt, c, created));  // "never" is beyond any maximum
+    // The cap counts from creation, not from the update: 12 hours are left, not 24.
+    EXPECT_TRUE(lifetime_allows(created + kDayMs, c, created));
+    EXPECT_FALSE(lifetime_allows(kNow + kDayMs, c, created));
+    EXPECT_EQ(lifetime_allows(created + kDayMs + 1, c, created).error().message,
+              "expires_at is beyond the maximum token lifetime (1 days from the token's creation)");
+}
+
+TEST(Policy, PermissionsAreCheckedOnlyWhenRequired) {
+    Facts f;
+    TokenRecord t = token();
+    t.permissions = R"({"repo":["read"]})";
+    Permissions write;
+    write.grants.push_back({"repo:alice/project", {"write"}});
+    Permissions read;
+    read.grants.push_back({"repo:alice/project", {"read"}});
+    EXPECT_EQ(decided(&t, f).outcome, Outcome::ok);  // no permission asked for
+    EXPECT_EQ(decided(&t, f, false, kNow, &read).outcome, Outcome::ok);
+    EXPECT_EQ(decided(&t, f, false, kNow, &write).outcome, Outcome::insufficient_permissions);
+    t.permissions.reset();  // NULL: read and write everywhere
+    EXPECT_EQ(decided(&t, f, false, kNow, &write).outcome, Outcome::ok);
+    t.permissions = "not json";  // unreadable: nothing
+    EXPECT_EQ(decided(&t, f, false, kNow, &read).outcome, Outcome::insufficient_permissions);
+    // A disabled or expired token says so first.
+    t.enabled = false;
+    EXPECT_EQ(decided(&t, f, false, kNow, &read).outcome, Outcome::disabled);
+}
+
+TEST(Policy, RefusedPermissionsUseNoRateLimitWindow) {
+    Facts f;
+    f.config_.rate_limit_enabled = true;
+    f.config_.rate_limit_max = 1;
+    TokenRecord t = token();
+    t.permissions = R"({"repo":["read"]})";
+    Permissions write;
+    write.grants.push_back({"repo", {"write"}});
+    const Decision d = decided(&t, f, false, kNow, &write);
+    EXPECT_EQ(d.outcome, Outcome::insufficient_permissions);
+    EXPECT_FALSE(d.window);
+    EXPECT_EQ(f.window_asks, 0);
 }
 
 TEST(Policy, ConfigValuesAreBounded) {
