@@ -109,6 +109,39 @@ bool has_member(const rapidjson::Value& obj, const char* name) {
     return obj.FindMember(name) != obj.MemberEnd();
 }
 
+// better-auth's expiresIn, in seconds, as an expiry in ms; bounded so the sum cannot overflow.
+std::variant<std::optional<std::int64_t>, Response> expires_in(const rapidjson::Value& body,
+                                                               std::int64_t now) {
+    const auto in = integer_field(body, "expiresIn");
+    if (in.error) return *in.error;
+    if (!in.present) return std::optional<std::int64_t>();
+    if (in.value <= 0 || in.value > kMaxDurationSeconds)
+        return invalid_field("expiresIn must be a positive number of seconds (at most 100 years)");
+    return std::optional<std::int64_t>(now + in.value * 1000);
+}
+
+// A member as compact JSON text (metadata, permissions); nullopt when absent or null.
+std::variant<std::optional<std::string>, Response> member_json(const rapidjson::Value& body,
+                                                               const char* name) {
+    auto it = body.FindMember(name);
+    if (it == body.MemberEnd() || it->value.IsNull()) return std::optional<std::string>();
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    // A number beyond double range parses as infinity, which the writer refuses half-way.
+    if (!it->value.Accept(w))
+        return invalid_field(std::string(name) +
+                             " must not hold numbers beyond the range of a double");
+    return std::optional<std::string>(std::string(buf.GetString(), buf.GetSize()));
+}
+
+// metadata: an object, or nothing.
+std::variant<std::optional<std::string>, Response> metadata_field(const rapidjson::Value& body) {
+    if (auto it = body.FindMember("metadata");
+        it != body.MemberEnd() && !it->value.IsNull() && !it->value.IsObject())
+        return invalid_field("metadata must be an object");
+    return member_json(body, "metadata");
+}
+
 Response create(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
     const auto name = string_field(body, "name");
     if (name.error) return *name.error;
@@ -117,30 +150,22 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
     if (prefix.error) return *prefix.error;
     const auto expires_at = integer_field(body, "expiresAt");
     if (expires_at.error) return *expires_at.error;
-    const auto expires_in = integer_field(body, "expiresIn");
-    if (expires_in.error) return *expires_in.error;
-    if (expires_at.present && expires_in.present)
-        return invalid_field("give expiresAt or expiresIn, not both");
+    auto in = expires_in(body, ctx.now);
+    if (auto* err = std::get_if<Response>(&in)) return *err;
+    const auto in_at = std::get<std::optional<std::int64_t>>(in);
+    if (expires_at.present && in_at) return invalid_field("give expiresAt or expiresIn, not both");
 
     NewToken t{.user_id = caller.user_id, .name = name.value};
     if (prefix.present) t.prefix = prefix.value;
     if (expires_at.present) t.expires_at = expires_at.value;  // the store checks it
-    if (expires_in.present) {
-        // better-auth's expiresIn is in seconds; bound it so the sum cannot overflow.
-        if (expires_in.value <= 0 || expires_in.value > kMaxDurationSeconds)
-            return invalid_field(
-                "expiresIn must be a positive number of seconds (at most 100 years)");
-        t.expires_at = ctx.now + expires_in.value * 1000;
-    }
-    if (auto it = body.FindMember("metadata"); it != body.MemberEnd() && !it->value.IsNull()) {
-        if (!it->value.IsObject()) return invalid_field("metadata must be an object");
-        rapidjson::StringBuffer buf;
-        JsonWriter w(buf);
-        // A number beyond double range parses as infinity, which the writer refuses half-way.
-        if (!it->value.Accept(w))
-            return invalid_field("metadata must not hold numbers beyond the range of a double");
-        t.metadata = std::string(buf.GetString(), buf.GetSize());
-    }
+    if (in_at) t.expires_at = in_at;
+    auto metadata = metadata_field(body);
+    if (auto* err = std::get_if<Response>(&metadata)) return *err;
+    t.metadata = std::get<std::optional<std::string>>(metadata);
+    // better-auth's permissions; the store validates them and names what is wrong.
+    auto permissions = member_json(body, "permissions");
+    if (auto* err = std::get_if<Response>(&permissions)) return *err;
+    t.permissions = std::get<std::optional<std::string>>(permissions);
     auto created = ctx.store.create(t, ctx.now);
     if (!created) return store_error(created.error());
     Response r = json_ok(token_json(created->record, created->key.view()));
@@ -167,12 +192,37 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
     if (enabled.error) return *enabled.error;
     const auto expires_at = integer_field(body, "expiresAt");
     if (expires_at.error) return *expires_at.error;
+    // better-auth's server-only fields: refused by name rather than silently left alone.
+    for (const char* fixed : {"prefix", "userId", "remaining", "refillAmount", "refillInterval",
+                              "rateLimitEnabled", "rateLimitTimeWindow", "rateLimitMax"}) {
+        if (has_member(body, fixed))
+            return invalid_field(std::string(fixed) + " cannot be changed through /update");
+    }
     TokenChanges c;
     if (name.present) c.name = name.value;
     if (enabled.present) c.enabled = enabled.value;
     if (has_member(body, "expiresAt")) {  // null: never expires
         c.set_expires_at = true;
         if (expires_at.present) c.expires_at = expires_at.value;  // the store checks it
+    }
+    auto in = expires_in(body, ctx.now);
+    if (auto* err = std::get_if<Response>(&in)) return *err;
+    if (const auto in_at = std::get<std::optional<std::int64_t>>(in)) {
+        if (c.set_expires_at) return invalid_field("give expiresAt or expiresIn, not both");
+        c.set_expires_at = true;
+        c.expires_at = in_at;
+    }
+    if (has_member(body, "metadata")) {  // null: none
+        auto metadata = metadata_field(body);
+        if (auto* err = std::get_if<Response>(&metadata)) return *err;
+        c.set_metadata = true;
+        c.metadata = std::get<std::optional<std::string>>(metadata);
+    }
+    if (has_member(body, "permissions")) {  // null: read and write everywhere
+        auto permissions = member_json(body, "permissions");
+        if (auto* err = std::get_if<Response>(&permissions)) return *err;
+        c.set_permissions = true;
+        c.permissions = std::get<std::optional<std::string>>(permissions);
     }
     auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
     if (!updated) return store_error(updated.error());
@@ -212,6 +262,41 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
     return json_ok(activity_json(*entries));
 }
 
+// GET /self: the calling token's own object, never its key (SPEC §13).
+Response self(const Caller& caller, const Request&, Context&) {
+    return json_ok(token_json(*caller.token));
+}
+
+// POST /rotate: a new token in the place of one of the caller's (a token: itself only).
+Response rotate(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    const auto id = string_field(body, "keyId");
+    if (id.error) return *id.error;
+    std::string_view key_id = id.value;
+    if (caller.token) {
+        if (id.present && id.value != caller.token->id)
+            return json_error(403, "FORBIDDEN", "a token can rotate only itself");
+        key_id = caller.token->id;
+    } else if (!id.present) {
+        return invalid_field("keyId is required");
+    }
+    Rotation how;
+    const auto grace = integer_field(body, "graceSeconds");
+    if (grace.error) return invalid_field("graceSeconds must be a whole number of seconds");
+    if (grace.present) {
+        if (grace.value < 0 || grace.value > kMaxRotationGraceMs / 1000)
+            return invalid_field("graceSeconds must be 0 to " +
+                                 std::to_string(kMaxRotationGraceMs / 1000) + " (7 days)");
+        how.grace_ms = grace.value * 1000;
+    }
+    auto in = expires_in(body, ctx.now);
+    if (auto* err = std::get_if<Response>(&in)) return *err;
+    how.expires_at = std::get<std::optional<std::int64_t>>(in);
+    auto created = ctx.store.rotate(key_id, std::string_view(caller.user_id), how, ctx.now);
+    if (!created) return store_error(created.error());
+    if (!*created) return json_error(404, "NOT_FOUND", "no such token");
+    return json_ok(token_json((*created)->record, (*created)->key.view()));
+}
+
 Response list(const Caller& caller, const Request&, Context& ctx) {
     TokenArrayJson json;
     auto st = ctx.store.each_token(caller.user_id, [&](const TokenRecord& t) { json.add(t); });
@@ -227,19 +312,46 @@ Response with_json_body(const Caller& caller, const Request& req, Context& ctx) 
     return Handler(caller, std::get<rapidjson::Document>(body), ctx);
 }
 
+// Who may call an endpoint (SPEC §13): a token never mints, lists or changes tokens, so a
+// leaked one cannot outlive its expiry or widen itself; people sign in for that.
+enum class Callers {
+    people,  // a session cookie or REMOTE_USER; a token gets 403
+    token,   // a token (Bearer or x-api-key) about itself; anyone else gets 401
+    either,
+};
+
 struct Route {
     std::string_view name;  // the path under --api-base
     std::string_view method;
+    Callers callers;
     Response (*handler)(const Caller&, const Request&, Context&);
 };
 constexpr Route kRoutes[] = {
-    {"create", "POST", with_json_body<create>},
-    {"list", "GET", list},
-    {"delete", "POST", with_json_body<remove>},
-    {"get", "GET", get},
-    {"update", "POST", with_json_body<update>},
-    {"activity", "GET", activity},
+    {"create", "POST", Callers::people, with_json_body<create>},
+    {"list", "GET", Callers::people, list},
+    {"delete", "POST", Callers::people, with_json_body<remove>},
+    {"get", "GET", Callers::people, get},
+    {"update", "POST", Callers::people, with_json_body<update>},
+    {"activity", "GET", Callers::people, activity},
+    {"self", "GET", Callers::token, self},
+    {"rotate", "POST", Callers::either, with_json_body<rotate>},
 };
+
+// The refusal for a caller the route does not take, if any.
+std::optional<Response> refuse_caller(const Route& route, const Caller& caller) {
+    const bool is_token = caller.via == Caller::Via::token;
+    if (route.callers == Callers::people && is_token)
+        return json_error(403, "FORBIDDEN",
+                          "a token cannot " + std::string(route.name) +
+                              " tokens: sign in (a session or the web server's login)");
+    if (route.callers == Callers::token && !is_token) {
+        Response r = json_error(401, "UNAUTHORIZED",
+                                "send the token as Authorization: Bearer or x-api-key");
+        r.header("WWW-Authenticate", "Bearer");
+        return r;
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -262,6 +374,7 @@ Response handle_api(const Request& req, Context& ctx) {
     }
     auto who = identify_caller(req, ctx);
     if (auto* err = std::get_if<Response>(&who)) return *err;
+    if (auto refused = refuse_caller(*route, std::get<Caller>(who))) return *refused;
     return route->handler(std::get<Caller>(who), req, ctx);
 }
 

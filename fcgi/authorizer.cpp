@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/git_access.hpp"
 #include "credentials.hpp"
 
 namespace gvx::fcgi {
@@ -79,8 +80,12 @@ Response authorize(const Request& req, Context& ctx) {
     if (by_server && claimed_user.empty())
         return challenge(ctx, "USER_MISMATCH", "the user name must name the token's owner");
 
+    // What the request needs: the service (read or push) and the repository, from the URI
+    // the client sent (SPEC §13); the token's permissions must cover it.
+    const Permissions required =
+        git_permission_request(git_need(ctx.options.git_root, req.path, req.query));
     auto v = ctx.store.verify(
-        token, ClientInfo{req.remote_addr, req.user_agent, claimed_user}, ctx.now);
+        token, ClientInfo{req.remote_addr, req.user_agent, claimed_user, &required}, ctx.now);
     if (!v) return store_error(v.error());
     if (v->outcome != Outcome::ok) return challenge(ctx, refused(*v, outcome_code(v->outcome)));
     const std::string& owner = v->record->user_id;

@@ -41,7 +41,7 @@ std::variant<Caller, Response> from_token(std::string_view token, const Request&
     auto v = ctx.store.verify(token, ClientInfo{req.remote_addr, req.user_agent, {}}, ctx.now);
     if (!v) return store_error(v.error());
     if (v->outcome != Outcome::ok) return refused(*v, "UNAUTHORIZED");
-    return Caller{v->record->user_id, Caller::Via::token};
+    return Caller{v->record->user_id, Caller::Via::token, std::move(v->record)};
 }
 
 }  // namespace

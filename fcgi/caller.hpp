@@ -2,6 +2,7 @@
 // or a better-auth session cookie; and whether a state-changing request may go ahead.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -14,6 +15,7 @@ struct Caller {
     enum class Via { remote_user, token, cookie };
     std::string user_id;
     Via via;
+    std::optional<TokenRecord> token;  // Via::token: the token itself, as just verified
 };
 
 // The caller, or the error response (401, 403, 429, 5xx) to send instead.

@@ -5,6 +5,8 @@
 #include <iterator>
 #include <string_view>
 
+#include "core/git_access.hpp"
+
 namespace gvx::fcgi {
 
 const char* const kUsage = R"(usage: gvx-fcgi --db PATH [options]
@@ -27,6 +29,10 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
   --strict-username           the authorizer refuses a Basic username that does not name the
                               token's owner, also where the server does not take it as the
                               user (Apache's authenticator mode always requires it)
+  --git-root PATH             the URL path under which the repositories live (default:
+                              /git/): the authorizer reads the repository a request is for
+                              from REQUEST_URI below it, for tokens limited to some
+                              repositories (permissions "repo:<path>")
   --backlog N                 listen backlog (default: 128)
   --purge [--dry-run] [--pace N]
                               remove expired tokens and activity past retention, print what
@@ -112,6 +118,16 @@ Result<Options> parse_options(int argc, char** argv) {
             }
         } else if (arg == "--strict-username") {
             o.strict_username = true;
+        } else if (arg == "--git-root") {
+            std::string root;
+            st = value(root);
+            if (st) {
+                auto normalized = normalize_git_root(root);
+                if (!normalized)
+                    st = invalid("--git-root must be a URL path such as /git/ (no '%', '?', "
+                                 "'#', '..' or '//'; got " + root + ")");
+                else o.git_root = std::move(*normalized);
+            }
         } else if (arg == "--backlog") {
             std::string n;
             st = value(n);

@@ -20,6 +20,8 @@ struct Options {
     std::string realm = "gvx";
     std::string api_base = "/api/auth/api-key";
     bool strict_username = false;  // require the Basic username to name the token's owner
+    // Where repositories live in the URL space: /git/alice/project.git is repo:alice/project.
+    std::string git_root = "/git/";
     int backlog = 128;
     bool help = false;
     // --purge: run the cleanup once and exit (gvx-cleanup does this for PostgreSQL).

@@ -34,6 +34,7 @@ constexpr OutcomeHttp kOutcomes[] = {
     {Outcome::usage_exceeded, 401},
     {Outcome::user_mismatch, 401},
     {Outcome::rate_limited, 429},
+    {Outcome::insufficient_permissions, 403},  // authenticated, not allowed
 };
 
 // The store names fields as SQL does; the API's clients know them as JSON does.
@@ -82,6 +83,7 @@ Response refused(const Verification& v, std::string_view code_for_401) {
         r.header("Retry-After", std::to_string(retry_after_seconds(v.retry_after_ms)));
         return r;
     }
+    if (status == 403) return json_error(403, outcome_code(v.outcome), outcome_message(v.outcome));
     return json_error(status, code_for_401, outcome_message(v.outcome));
 }
 

@@ -323,7 +323,7 @@ TEST_F(CookieApi, ChangesNeedATrustedOrigin) {
 TEST_F(Api, BearerAndApiKeyCallersAndRateLimit) {
     auto t = create("alice", "bearer");
     const std::string key = t["key"].GetString();
-    Request r = get("/list");
+    Request r = get("/self");
     r.authorization = "Bearer " + key;
     EXPECT_EQ(call(r).status, 200);
     r.authorization.clear();
@@ -341,6 +341,7 @@ TEST_F(Api, BearerAndApiKeyCallersAndRateLimit) {
     auto limited = create("alice", "limited");
     r.api_key_header.clear();
     r.authorization = std::string("Bearer ") + limited["key"].GetString();
+    r.path = std::string(kBase) + "/self";
     EXPECT_EQ(call(r).status, 200);
     EXPECT_EQ(call(r).status, 200);
     const Response res = call(r);

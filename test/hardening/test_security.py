@@ -78,8 +78,11 @@ def cross_user(c, rec, a):
     rec.secrets.append(key)
     missing = "A" * 32
     bob_token = FIXTURE_TOKENS["k2_bob"]
-    for who, extra in (("REMOTE_USER u_bob", {"REMOTE_USER": "u_bob"}),
-                       ("bob's Bearer token", {"HTTP_AUTHORIZATION": f"Bearer {bob_token}"})):
+    # A person gets 404 for a token that is not theirs; a token gets 403 for anything but
+    # itself (SPEC §13): it cannot list, read, change or delete tokens at all.
+    for who, extra, want in (("REMOTE_USER u_bob", {"REMOTE_USER": "u_bob"}, 404),
+                             ("bob's Bearer token", {"HTTP_AUTHORIZATION": f"Bearer {bob_token}"},
+                              403)):
         def call(method, endpoint, body=None, query=""):
             return rec.keep(fc.api(a, method, endpoint, body=body, query=query, extra=extra))
         for label, target in (("alice's token", tid), ("a missing token", missing)):
@@ -87,8 +90,8 @@ def cross_user(c, rec, a):
                    call("POST", "delete", body={"keyId": target}),
                    call("POST", "update", body={"keyId": target, "name": "pwned", "enabled": False}),
                    call("GET", "activity", query=f"id={target}")]
-            c.check([g.status for g in got] == [404] * 4,
-                    f"{who} on {label}: get/delete/update/activity all 404 "
+            c.check([g.status for g in got] == [want] * 4,
+                    f"{who} on {label}: get/delete/update/activity all {want} "
                     f"({[g.status for g in got]})")
             if label == "alice's token":
                 other_bodies = [g.body for g in got]
@@ -97,8 +100,8 @@ def cross_user(c, rec, a):
                         f"{who}: the 404 for another user's token is the same as for a missing "
                         f"one (no oracle)")
         lst = call("GET", "list")
-        c.check(lst.status == 200 and tid not in lst.body.decode(),
-                f"{who}: alice's token is not in bob's list")
+        c.check(lst.status == (200 if want == 404 else 403) and tid not in lst.body.decode(),
+                f"{who}: alice's token is not in bob's list ({lst.status})")
     r = rec.keep(fc.api(a, "GET", "get", user="u_alice", query=f"id={tid}"))
     c.check(r.status == 200 and r.json()["name"] == "alice laptop" and r.json()["enabled"],
             "alice's token is unchanged after bob's attempts")

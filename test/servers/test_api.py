@@ -519,22 +519,24 @@ class SessionApi(ApiCase):
         self.assertError(self.call("POST", "/create", body={"name": "anon"}), 401, "UNAUTHORIZED")
 
     def test_bearer_and_x_api_key_callers(self):
+        # A token as the caller sees itself (/self); it may not list tokens (SPEC §13).
         t = self.create("u_bob", "bob bearer")
         for headers in ({"Authorization": f"Bearer {t['key']}"}, {"x-api-key": t["key"]}):
-            r = self.call("GET", "/list", headers=headers)
+            r = self.call("GET", "/self", headers=headers)
             self.assertEqual(r.status, 200, r)
-            self.assertIn(t["id"], [x["id"] for x in r.json()])
+            self.assertEqual(r.json()["id"], t["id"])
+            self.assertError(self.call("GET", "/list", headers=headers), 403, "FORBIDDEN")
         # A token made by better-auth (no checksum) works too.
-        r = self.call("GET", "/list", headers={"Authorization": f"Bearer {FIXTURE_ALICE_TOKEN}"})
+        r = self.call("GET", "/self", headers={"Authorization": f"Bearer {FIXTURE_ALICE_TOKEN}"})
         self.assertEqual(r.status, 200, r)
-        self.assertIn("GfAPk1aaaaaaaaaaaaaaaaaaaaaaaaa1", [x["id"] for x in r.json()])
+        self.assertEqual(r.json()["id"], "GfAPk1aaaaaaaaaaaaaaaaaaaaaaaaa1")
         # Deleted through the cookie session: the very next Bearer call fails.
         self.assertEqual(self.call("POST", "/delete", "u_bob", {"keyId": t["id"]}).status, 200)
-        r = self.call("GET", "/list", headers={"Authorization": f"Bearer {t['key']}"})
+        r = self.call("GET", "/self", headers={"Authorization": f"Bearer {t['key']}"})
         self.assertError(r, 401, "UNAUTHORIZED")
         for bad in ("gvx_" + "A" * 64, "gvx_" + "A" * 5000, "' OR 1=1 --", "gvx_\u00e9"):
             with self.subTest(token=bad[:20]):
-                r = self.call("GET", "/list", headers={"x-api-key": bad.encode().decode("latin-1")})
+                r = self.call("GET", "/self", headers={"x-api-key": bad.encode().decode("latin-1")})
                 self.assertError(r, 401, "UNAUTHORIZED")
 
 
@@ -563,8 +565,8 @@ class RateLimitedApi(ApiCase):
         self.secrets.append(token["key"])
         bearer = {"Authorization": f"Bearer {token['key']}"}
         for _ in range(3):
-            self.assertEqual(self.call("GET", "/list", headers=bearer).status, 200)
-        r = self.call("GET", "/list", headers=bearer)
+            self.assertEqual(self.call("GET", "/self", headers=bearer).status, 200)
+        r = self.call("GET", "/self", headers=bearer)
         self.assertError(r, 429, "RATE_LIMITED")
         retry = r.header("Retry-After")
         self.assertIsNotNone(retry, r.headers)
