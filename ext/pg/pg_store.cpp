@@ -119,6 +119,9 @@ Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
         r.created_at = r.updated_at = now;
         r.expires_at = expires;
         r.metadata = t.metadata;
+        if (t.permissions) {
+            GVX_TRY_VALUE(r.permissions, canonical_permissions(*t.permissions));
+        }
         r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
         r.rate_limit_time_window = t.rate_limit_time_window;
         r.rate_limit_max = t.rate_limit_max;
@@ -134,7 +137,8 @@ Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
             .add(r.rate_limit_max)
             .add(r.expires_at)
             .add(now)
-            .add(r.metadata);
+            .add(r.metadata)
+            .add(r.permissions);
         GVX_TRY(conn_.run(at(Sql::insert_token), p));
         return out;
     });
@@ -198,7 +202,8 @@ Result<Verification> PgStore::verify_begun(std::string_view token, const ClientI
         }
     } facts(*this, client.claimed_user, cfg);
     GVX_TRY_VALUE(const Decision d, decide(v.record ? &*v.record : nullptr,
-                                           !client.claimed_user.empty(), now, facts));
+                                           !client.claimed_user.empty(), client.required, now,
+                                           facts));
     v.outcome = d.outcome;
     v.retry_after_ms = d.retry_after_ms;
 
@@ -277,13 +282,24 @@ Result<std::optional<TokenRecord>> PgStore::update(std::string_view id, std::str
     return transaction<std::optional<TokenRecord>>(
         [&]() -> Result<std::optional<TokenRecord>> {
             if (c.set_expires_at) {
+                // max_token_lifetime counts from the token's creation.
                 GVX_TRY_VALUE(const Config cfg, read_config());
-                GVX_TRY(lifetime_allows(c.expires_at, cfg, now));
+                Params q;
+                q.add(id).add(user_id);
+                GVX_TRY_VALUE(const Rows old, conn_.run(at(Sql::select_by_id_user), q));
+                if (old.empty()) return std::optional<TokenRecord>();
+                GVX_TRY(lifetime_allows(c.expires_at, cfg, read_token(old, 0).created_at));
+            }
+            std::optional<std::string> permissions;
+            if (c.set_permissions && c.permissions) {
+                GVX_TRY_VALUE(permissions, canonical_permissions(*c.permissions));
             }
             Params p;
             p.add(id).add(user_id).add(c.name);
             p.add(c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0) : std::nullopt);
             p.add(std::int64_t{c.set_expires_at ? 1 : 0}).add(c.expires_at).add(now);
+            p.add(std::int64_t{c.set_metadata ? 1 : 0}).add(c.metadata);
+            p.add(std::int64_t{c.set_permissions ? 1 : 0}).add(permissions);
             GVX_TRY_VALUE(const Rows rows, conn_.run(at(Sql::update_token), p));
             if (rows.empty()) return std::optional<TokenRecord>();
             return std::optional<TokenRecord>(read_token(rows, 0));
@@ -389,6 +405,12 @@ Result<bool> PgStore::names_user(std::string_view user_id, std::string_view name
     auto rows = conn_.run_named("gvx_username", p);
     if (!rows) return std::move(rows).error();
     return !rows->empty();
+}
+
+Result<std::optional<CreatedToken>> PgStore::rotate(std::string_view,
+                                                    std::optional<std::string_view>,
+                                                    const Rotation&, std::int64_t) {
+    return Error{Errc::invalid_argument, "rotation is not available on PostgreSQL yet"};
 }
 
 }  // namespace gvx::pg

@@ -54,6 +54,10 @@ class PgStore final : public TokenStore {
     Result<std::optional<std::string>> session_user(std::string_view session_token,
                                                     std::int64_t now) override;
     Result<bool> names_user(std::string_view user_id, std::string_view name) override;
+    // Not on PostgreSQL yet: an error that says so (the SQLite store rotates).
+    Result<std::optional<CreatedToken>> rotate(std::string_view id,
+                                               std::optional<std::string_view> user_id,
+                                               const Rotation& how, std::int64_t now) override;
 
     Connection& connection() { return conn_; }
 

@@ -9,7 +9,7 @@ namespace {
 #define GVX_PG_TOKEN_COLUMNS                                                              \
     "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
     "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
-    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at"
+    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at, permissions"
 
 constexpr const char* kSql[] = {
     // select_config
@@ -25,7 +25,8 @@ constexpr const char* kSql[] = {
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
-    "metadata) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, 0, $10, $11, $11, $12)",
+    "metadata, permissions) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, 0, $10, $11, $11, $12, "
+    "$13)",
     // update_usage
     "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = $2, "
     "remaining = $3, last_refill_at = $4 WHERE id = $1",
@@ -33,7 +34,9 @@ constexpr const char* kSql[] = {
     "UPDATE apikey SET name = coalesce($3::text, name), "
     "enabled = coalesce($4::integer, enabled), "
     "expires_at = CASE WHEN $5::integer = 1 THEN $6::bigint ELSE expires_at END, "
-    "updated_at = $7 WHERE id = $1 AND user_id = $2 RETURNING " GVX_PG_TOKEN_COLUMNS,
+    "updated_at = $7, metadata = CASE WHEN $8::integer = 1 THEN $9::text ELSE metadata END, "
+    "permissions = CASE WHEN $10::integer = 1 THEN $11::text ELSE permissions END "
+    "WHERE id = $1 AND user_id = $2 RETURNING " GVX_PG_TOKEN_COLUMNS,
     // delete_token
     "DELETE FROM apikey WHERE id = $1 AND ($2::text IS NULL OR user_id = $2::text)",
     // select_window
@@ -121,6 +124,7 @@ TokenRecord read_token(const Rows& q, int i) {
     t.refill_interval = q.opt_int64(i, 16);
     t.refill_amount = q.opt_int64(i, 17);
     t.last_refill_at = q.opt_int64(i, 18);
+    t.permissions = q.opt_text(i, 19);
     return t;
 }
 

@@ -48,6 +48,6 @@ extern const char* const kUsername;
 // One apikey row as selected by the statements above (their first 19 columns).
 TokenRecord read_token(const Rows& rows, int row);
 // select_by_key_locked's column after the token's: gvx_config as name=value lines.
-inline constexpr int kConfigColumn = 19;
+inline constexpr int kConfigColumn = 20;
 
 }  // namespace gvx::pg
