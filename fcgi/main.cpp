@@ -15,7 +15,9 @@
 #include "backend.hpp"
 #include "cgi_env.hpp"
 #include "context.hpp"
+#include "listener.hpp"
 #include "options.hpp"
+#include "process_guard.hpp"
 #include "request.hpp"
 
 namespace gvx::fcgi {
@@ -76,6 +78,9 @@ int run(int argc, char** argv) {
         std::fputs(kUsage, stdout);
         return 0;
     }
+    // Before anything is opened: files and sockets private, no core dump.
+    guard_process(options->allow_core_dumps);
+    std::fputs(close_database_to_others(options->db_path).c_str(), stderr);
     if (sodium_init() < 0) {
         std::fputs("gvx-fcgi: libsodium failed to start\n", stderr);
         return 1;
@@ -100,21 +105,25 @@ int run(int argc, char** argv) {
                      store.error().message.c_str());
         return store.error().code == Errc::invalid_argument ? 2 : 1;
     }
+    const ListenerOptions lo{.listen = options->listen,
+                             .backlog = options->backlog,
+                             .socket_mode = static_cast<mode_t>(options->socket_mode),
+                             .socket_group = options->socket_group,
+                             .trusted_peers = options->trusted_peers,
+                             .trust_remote_user = options->trust_remote_user};
+    restrict_peers(lo);  // libfcgi reads it in FCGX_Init
     if (FCGX_Init() != 0) {
         std::fputs("gvx-fcgi: FastCGI failed to start\n", stderr);
         return 1;
     }
-    int fd = 0;
-    if (!options->listen.empty()) {
-        fd = FCGX_OpenSocket(options->listen.c_str(), options->backlog);
-        if (fd < 0) {
-            std::fprintf(stderr, "gvx-fcgi: cannot listen on %s\n", options->listen.c_str());
-            return 1;
-        }
+    auto fd = open_listener(lo);
+    if (!fd) {
+        std::fprintf(stderr, "gvx-fcgi: %s\n", fd.error().message.c_str());
+        return fd.error().code == Errc::invalid_argument ? 2 : 1;
     }
     install_signal_handlers();
     FCGX_Request fr;
-    FCGX_InitRequest(&fr, fd, 0);
+    FCGX_InitRequest(&fr, *fd, 0);
     while (FCGX_Accept_r(&fr) >= 0) {
         Context ctx{**store, *options, secret.view(), now_ms()};
         Request req = request_from(fr);

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -20,7 +22,13 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
   --listen HOST:PORT|PATH     listen on a TCP address or a Unix socket; without it, serve the
                               FastCGI socket passed on file descriptor 0 (lighttpd, spawn-fcgi)
   --trust-remote-user         take the API caller from REMOTE_USER, set by the web server's
-                              own authentication
+                              own authentication; refused on a TCP listener (any local user
+                              can connect there) unless --trusted-peer names the web servers
+  --socket-mode MODE          mode of the Unix socket --listen creates (octal, default 0660;
+                              never open to other users)
+  --socket-group GROUP        group of that socket, e.g. the web server's (www-data)
+  --trusted-peer IP           on TCP, accept connections from this IPv4 address only
+                              (repeatable); needed for --trust-remote-user on TCP
   --session-secret-file FILE  accept better-auth session cookies signed with this secret
   --trusted-origin URL        an Origin allowed to make cookie-authenticated changes
                               (repeatable), e.g. https://git.example.com
@@ -38,6 +46,8 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               remove expired tokens and activity past retention, print what
                               was removed, and exit (gvx-cleanup uses this for PostgreSQL);
                               --dry-run counts only; --pace N pauses N times each batch's time
+  --allow-core-dumps          let the process dump core (off by default: a core holds the
+                              session secret and the last request's credentials)
   --help                      this text
 
 Requests: FCGI_ROLE=AUTHORIZER, or the FastCGI parameter GVX_MODE=authorize (nginx
@@ -128,6 +138,28 @@ Result<Options> parse_options(int argc, char** argv) {
                                  "'#', '..' or '//'; got " + root + ")");
                 else o.git_root = std::move(*normalized);
             }
+        } else if (arg == "--socket-mode") {
+            std::string m;
+            st = value(m);
+            unsigned mode = 0;
+            auto [end, ec] = std::from_chars(m.data(), m.data() + m.size(), mode, 8);
+            if (st && (ec != std::errc{} || end != m.data() + m.size() || mode > 0777))
+                st = invalid("--socket-mode must be an octal mode such as 0660 (got " + m + ")");
+            else if (st && (mode & 007) != 0)
+                st = invalid("--socket-mode must not let other users connect (got " + m +
+                             "): give the web server's group access with --socket-group");
+            if (st) o.socket_mode = mode;
+        } else if (arg == "--socket-group") {
+            st = value(o.socket_group);
+        } else if (arg == "--trusted-peer") {
+            std::string peer;
+            st = value(peer);
+            in_addr addr{};
+            if (st && inet_pton(AF_INET, peer.c_str(), &addr) != 1)
+                st = invalid("--trusted-peer must be an IPv4 address (got " + peer + ")");
+            if (st) o.trusted_peers.push_back(peer);
+        } else if (arg == "--allow-core-dumps") {
+            o.allow_core_dumps = true;
         } else if (arg == "--backlog") {
             std::string n;
             st = value(n);

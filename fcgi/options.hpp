@@ -23,6 +23,10 @@ struct Options {
     // Where repositories live in the URL space: /git/alice/project.git is repo:alice/project.
     std::string git_root = "/git/";
     int backlog = 128;
+    unsigned socket_mode = 0660;            // --socket-mode: a Unix socket gvx-fcgi creates
+    std::string socket_group;               // --socket-group: its group (name or number)
+    std::vector<std::string> trusted_peers; // --trusted-peer: IPv4 addresses allowed on TCP
+    bool allow_core_dumps = false;
     bool help = false;
     // --purge: run the cleanup once and exit (gvx-cleanup does this for PostgreSQL).
     bool purge = false;

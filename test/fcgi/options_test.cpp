@@ -57,6 +57,32 @@ TEST(Options, RefusesWhatWouldNotWork) {
     }
 }
 
+TEST(Options, SocketAndPeerOptions) {
+    auto o = parse({"--db", "t.db", "--listen", "/run/gvx/api.sock", "--socket-mode", "0640",
+                    "--socket-group", "www-data", "--trusted-peer", "10.0.0.7",
+                    "--trusted-peer", "127.0.0.1", "--allow-core-dumps"});
+    ASSERT_TRUE(o) << o.error().message;
+    EXPECT_EQ(o->socket_mode, 0640u);
+    EXPECT_EQ(o->socket_group, "www-data");
+    EXPECT_EQ(o->trusted_peers, (std::vector<std::string>{"10.0.0.7", "127.0.0.1"}));
+    EXPECT_TRUE(o->allow_core_dumps);
+    auto d = parse({"--db", "t.db"});
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->socket_mode, 0660u);
+    EXPECT_FALSE(d->allow_core_dumps);
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--db", "t.db", "--socket-mode", "0666"},  // other users could connect
+             {"--db", "t.db", "--socket-mode", "0661"},
+             {"--db", "t.db", "--socket-mode", "rw-rw----"},
+             {"--db", "t.db", "--socket-mode", "01660"},
+             {"--db", "t.db", "--socket-mode", "0898"},
+             {"--db", "t.db", "--trusted-peer", "localhost"},
+             {"--db", "t.db", "--trusted-peer", "::1"},
+             {"--db", "t.db", "--trusted-peer", "10.0.0.300"}}) {
+        EXPECT_FALSE(parse(args)) << args.back();
+    }
+}
+
 TEST(Options, ReadsTheSecretWithoutItsNewline) {
     char path[] = "/tmp/gvx-secret-XXXXXX";
     const int fd = mkstemp(path);

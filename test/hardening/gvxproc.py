@@ -70,6 +70,8 @@ class Server:
         self.generation += 1
         args = [self.fleet.binary, "--db", self.fleet.db, "--listen", f"127.0.0.1:{self.port}"]
         args += list(self.fleet.extra_args)
+        if "--trust-remote-user" in args:  # on TCP only with the peers named (SPEC §14)
+            args += ["--trusted-peer", "127.0.0.1"]
         err = open(self.stderr_path, "ab")
         err.write(f"--- start {self.generation}: {' '.join(args)}\n".encode())
         err.flush()

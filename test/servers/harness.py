@@ -38,6 +38,9 @@ fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends.
     NAME_HOST, NAME_PORT, NAME_ADDR (host:port): only when the template uses one of them does
                the harness start `fcgi_procs` gvx-fcgi processes --listen on that one port
                (they share the socket), and stop them with the server.
+    NAME_SOCKET  a Unix socket path: when the template uses it, the harness starts one
+               gvx-fcgi --listen STATE_DIR/gvx-name.sock --socket-group GROUP (mode 0660:
+               the worker user may connect, other users may not), stopped with the server.
 
 Helpers here:
     tmpdir(tag) (removed at exit) / remove_tmpdir(path) / free_port()
@@ -741,6 +744,13 @@ class WebServer:
             for backend, args in (fcgi or {}).items():
                 args = [str(a) for a in args]
                 values[f"{backend}_CMD"] = " ".join([GVX_FCGI, *args])
+                if f"{backend}_SOCKET" in wanted:
+                    sock = self.state_dir / f"gvx-{backend.lower()}.sock"
+                    procs, _ = start_gvx_fcgi(*args, "--socket-group", group,
+                                              log_dir=self.state_dir, listen=str(sock),
+                                              name=f"gvx-fcgi-{backend.lower()}")
+                    self.backends += procs
+                    values[f"{backend}_SOCKET"] = sock
                 if wanted & {f"{backend}_ADDR", f"{backend}_HOST", f"{backend}_PORT"}:
                     procs, addr = start_gvx_fcgi(*args, log_dir=self.state_dir,
                                                  name=f"gvx-fcgi-{backend.lower()}",

@@ -64,7 +64,8 @@ class ApiCase(unittest.TestCase):
             cls.server = cls.module.start(cls.config, fcgi={"API": args}, HTPASSWD=cls.htpasswd)
             # The independent process: authorizer checks and raw FastCGI requests.
             procs, cls.other_addr = harness.start_gvx_fcgi(
-                "--db", cls.db, "--trust-remote-user", log_dir=cls.work, name="gvx-fcgi-other")
+                "--db", cls.db, "--trust-remote-user", "--trusted-peer", "127.0.0.1",
+                log_dir=cls.work, name="gvx-fcgi-other")
             cls.other = procs[0]
         except BaseException:
             cls.tearDownClass()
