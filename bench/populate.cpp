@@ -74,7 +74,7 @@ constexpr const char* kInsertActivity =
 
 // A log as a busy server keeps it: rows for live tokens, dated in the future (2100) so that
 // retention never removes them however old the cached database gets; cleanup then finds the
-// log as large as it is and only trims what exceeds activity_max_rows.
+// log as large as it is and removes none of it (activity goes by age only).
 void insert_activity(sqlite3* db, std::int64_t count, std::int64_t live) {
     bench::Stmt insert = bench::prepare(db, kInsertActivity);
     constexpr std::int64_t kYear2100Ms = 4'102'444'800'000;

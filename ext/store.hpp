@@ -96,6 +96,8 @@ class Store final : public TokenStore {
 
     Result<Verification> verify_locked(std::string_view token, const ClientInfo& client,
                                        std::int64_t now);
+    Status record_refusal(const Verification& v, std::string_view start,
+                          const ClientInfo& client, std::int64_t now);
 
     DbPtr owned_;
     sqlite3* db_;

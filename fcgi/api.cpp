@@ -355,7 +355,7 @@ std::optional<Response> refuse_caller(const Route& route, const Caller& caller) 
 
 }  // namespace
 
-Response handle_api(const Request& req, Context& ctx) {
+Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
     const std::string& base = ctx.options.api_base;
     if (req.path.size() <= base.size() + 1 || req.path.compare(0, base.size(), base) != 0 ||
         req.path[base.size()] != '/')
@@ -372,10 +372,16 @@ Response handle_api(const Request& req, Context& ctx) {
         r.header("Allow", std::string(route->method));
         return r;
     }
-    auto who = identify_caller(req, ctx);
+    auto who = identify_caller(req, ctx);  // from the headers alone
     if (auto* err = std::get_if<Response>(&who)) return *err;
     if (auto refused = refuse_caller(*route, std::get<Caller>(who))) return *refused;
+    read_request_body(req, read_body);
     return route->handler(std::get<Caller>(who), req, ctx);
+}
+
+Response handle_api(const Request& req, Context& ctx) {
+    Request copy = req;
+    return handle_api(copy, ctx, [](char*, std::size_t) { return std::size_t{0}; });
 }
 
 }  // namespace gvx::fcgi

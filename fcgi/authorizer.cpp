@@ -77,8 +77,7 @@ Response authorize(const Request& req, Context& ctx) {
         token = *bearer;
     }
     if (token.empty()) return challenge(ctx, "UNAUTHORIZED", "credentials required");
-    if (by_server && claimed_user.empty())
-        return challenge(ctx, "USER_MISMATCH", "the user name must name the token's owner");
+    if (by_server && claimed_user.empty()) return challenge(ctx, invalid_credentials());
 
     // What the request needs: the service (read or push) and the repository, from the URI
     // the client sent (SPEC §13); the token's permissions must cover it.
@@ -87,7 +86,7 @@ Response authorize(const Request& req, Context& ctx) {
     auto v = ctx.store.verify(
         token, ClientInfo{req.remote_addr, req.user_agent, claimed_user, &required}, ctx.now);
     if (!v) return store_error(v.error());
-    if (v->outcome != Outcome::ok) return challenge(ctx, refused(*v, outcome_code(v->outcome)));
+    if (v->outcome != Outcome::ok) return challenge(ctx, refused(*v));
     const std::string& owner = v->record->user_id;
     if (!header_safe(owner))
         return json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");

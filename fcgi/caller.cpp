@@ -40,7 +40,7 @@ std::variant<Caller, Response> from_token(std::string_view token, const Request&
                                           Context& ctx) {
     auto v = ctx.store.verify(token, ClientInfo{req.remote_addr, req.user_agent, {}}, ctx.now);
     if (!v) return store_error(v.error());
-    if (v->outcome != Outcome::ok) return refused(*v, "UNAUTHORIZED");
+    if (v->outcome != Outcome::ok) return refused(*v);
     return Caller{v->record->user_id, Caller::Via::token, std::move(v->record)};
 }
 

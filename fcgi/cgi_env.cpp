@@ -11,7 +11,7 @@ namespace gvx::fcgi {
 // The parameters are read in one pass over the environment: FCGX_GetParam scans all of it for
 // each name, and twenty such scans cost more than the rest of the request handling outside
 // the database.
-Request read_request(const char* const* envp, const BodyReader& read_body) {
+Request read_request_head(const char* const* envp) {
     Request r;
     std::string request_uri, script_name, path_info, query_string, redirect_authorization;
     std::optional<std::string> content_length;
@@ -65,7 +65,11 @@ Request read_request(const char* const* envp, const BodyReader& read_body) {
     // An empty CONTENT_LENGTH (nginx's $content_length without a body) means none was sent.
     if (content_length && !content_length->empty()) r.content_length = std::move(content_length);
     if (r.authorization.empty()) r.authorization = std::move(redirect_authorization);
+    return r;
+}
 
+void read_request_body(Request& r, const BodyReader& read_body) {
+    if (r.body_read) return;
     // Never read without a length, and never more than the cap (the handler answers 411/413).
     if (r.content_length) {
         if (auto n = parse_length(*r.content_length); n && *n <= kMaxBodyBytes) {
@@ -80,6 +84,11 @@ Request read_request(const char* const* envp, const BodyReader& read_body) {
             r.body_read = true;
         }
     }
+}
+
+Request read_request(const char* const* envp, const BodyReader& read_body) {
+    Request r = read_request_head(envp);
+    read_request_body(r, read_body);
     return r;
 }
 

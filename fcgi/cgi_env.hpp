@@ -20,4 +20,10 @@ using BodyReader = std::function<std::size_t(char* into, std::size_t n)>;
 // with a valid CONTENT_LENGTH of at most kMaxBodyBytes (the API answers 411/413 otherwise).
 Request read_request(const char* const* envp, const BodyReader& read_body);
 
+// The same in two steps, so that gvx-fcgi knows the caller before it reads a body: one slow
+// or stalled anonymous body must not hold the process (SPEC §14). read_request_body does
+// nothing when the body was read already.
+Request read_request_head(const char* const* envp);
+void read_request_body(Request& r, const BodyReader& read_body);
+
 }  // namespace gvx::fcgi

@@ -28,17 +28,14 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// The request from libfcgi's environment and input stream (cgi_env.hpp).
-Request request_from(FCGX_Request& fr) {
-    return read_request(fr.envp, [&](char* into, std::size_t n) -> std::size_t {
+// The request's parameters come first; its body is read from libfcgi's input stream only once
+// the API knows the caller (an authorization never reads one).
+Response dispatch(Request& req, FCGX_Request& fr, Context& ctx) {
+    if (req.role == "AUTHORIZER" || req.mode == "authorize") return authorize(req, ctx);
+    return handle_api(req, ctx, [&](char* into, std::size_t n) -> std::size_t {
         const int got = FCGX_GetStr(into, static_cast<int>(n), fr.in);
         return got < 0 ? 0 : static_cast<std::size_t>(got);
     });
-}
-
-Response dispatch(const Request& req, Context& ctx) {
-    if (req.role == "AUTHORIZER" || req.mode == "authorize") return authorize(req, ctx);
-    return handle_api(req, ctx);
 }
 
 void write_response(FCGX_Request& fr, Response& r) {
@@ -126,13 +123,16 @@ int run(int argc, char** argv) {
     FCGX_InitRequest(&fr, *fd, 0);
     while (FCGX_Accept_r(&fr) >= 0) {
         Context ctx{**store, *options, secret.view(), now_ms()};
-        Request req = request_from(fr);
-        Response res = dispatch(req, ctx);
+        Request req = read_request_head(fr.envp);
+        Response res = dispatch(req, fr, ctx);
         if (res.status >= 500) {
             std::fprintf(stderr, "gvx-fcgi: %d for %s %s\n", res.status, req.method.c_str(),
                          req.path.c_str());
         }
         write_response(fr, res);
+        // A body left unread (refused before it was needed) must not be taken for the next
+        // request's records on a kept connection.
+        if (req.content_length && !req.body_read) fr.keepConnection = 0;
         wipe_secrets(req);
         FCGX_Finish_r(&fr);
     }

@@ -17,6 +17,7 @@ struct ErrorHttp {
 constexpr ErrorHttp kErrors[] = {
     {Errc::invalid_argument, 400, "INVALID_PARAMETER", "", ""},
     {Errc::not_found, 404, "NOT_FOUND", "no such token", ""},
+    {Errc::too_many_tokens, 400, "TOO_MANY_TOKENS", "", ""},
     {Errc::busy, 503, "SERVICE_UNAVAILABLE", "the database is busy or unreachable; retry", "1"},
     {Errc::db, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
     {Errc::crypto, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
@@ -76,15 +77,19 @@ int outcome_status(Outcome o) {
     return 401;
 }
 
-Response refused(const Verification& v, std::string_view code_for_401) {
+Response refused(const Verification& v) {
     const int status = outcome_status(v.outcome);
     if (status == 429) {
         Response r = json_error(429, outcome_code(v.outcome), outcome_message(v.outcome));
         r.header("Retry-After", std::to_string(retry_after_seconds(v.retry_after_ms)));
         return r;
     }
-    if (status == 403) return json_error(403, outcome_code(v.outcome), outcome_message(v.outcome));
-    return json_error(status, code_for_401, outcome_message(v.outcome));
+    if (status == 401) return invalid_credentials();
+    return json_error(status, outcome_code(v.outcome), outcome_message(v.outcome));
+}
+
+Response invalid_credentials() {
+    return json_error(401, "UNAUTHORIZED", "invalid credentials");
 }
 
 }  // namespace gvx::fcgi

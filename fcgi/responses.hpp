@@ -17,11 +17,13 @@ Response store_error(const Error& e);
 Response invalid_field(std::string_view message);
 
 // A refused verification: 429 RATE_LIMITED with Retry-After (whole seconds, rounded up), or
-// 401 with the given code ("UNAUTHORIZED" for the API; the outcome's own code for the
-// authorizer, which adds its WWW-Authenticate challenge).
-Response refused(const Verification& v, std::string_view code_for_401);
+// the one 401 (invalid_credentials) for every token that does not verify: unknown, expired,
+// disabled, used up, revoked, another owner's name. Telling them apart would tell the holder
+// of an old leaked token that it was real; the reason stays in the owner's activity.
+Response refused(const Verification& v);
+Response invalid_credentials();
 
-// The HTTP status of an outcome: 200, 401 or 429.
+// The HTTP status of an outcome: 200, 401, 403 or 429.
 int outcome_status(Outcome o);
 
 }  // namespace gvx::fcgi

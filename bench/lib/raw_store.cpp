@@ -41,9 +41,22 @@ constexpr const char* kPurgeWindows =
 constexpr const char* kPurgeOldActivity =
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)";
-constexpr const char* kPurgeExcessActivity =
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
-    "(SELECT max(id) FROM gvx_activity) - ?1 ORDER BY id LIMIT ?2)";
+// A refusal is counted in a row (sql/002): the same four statements gvx runs, in its order.
+constexpr const char* kBumpRefusal =
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1, user_agent = ?6 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = ?5 AND "
+    "key_start = ?3 AND at >= ?7 AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)";
+constexpr const char* kInsertRefusal =
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM gvx_activity "
+    "WHERE key_id IS ?2 AND outcome <> 'OK') < ?7";
+constexpr const char* kBumpOverflow =
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = '' AND "
+    "key_start = '' AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)";
+constexpr const char* kInsertOverflow =
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "VALUES (?1, ?2, '', ?4, '', '')";
 
 enum Column {
     kId, kName, kStart, kPrefix, kUserId, kEnabled, kCreatedAt, kUpdatedAt, kExpiresAt,
@@ -107,7 +120,10 @@ RawStore::RawStore(sqlite3* db)
       purge_tokens_(prepare(db, kPurgeTokens)),
       purge_windows_(prepare(db, kPurgeWindows)),
       purge_old_activity_(prepare(db, kPurgeOldActivity)),
-      purge_excess_activity_(prepare(db, kPurgeExcessActivity)) {}
+      bump_refusal_(prepare(db, kBumpRefusal)),
+      insert_refusal_(prepare(db, kInsertRefusal)),
+      bump_overflow_(prepare(db, kBumpOverflow)),
+      insert_overflow_(prepare(db, kInsertOverflow)) {}
 
 RawStore::ConfigRead RawStore::read_config() {
     ConfigRead c;
@@ -118,7 +134,9 @@ RawStore::ConfigRead RawStore::read_config() {
         const std::int64_t v = sqlite3_column_int64(s, 1);
         if (name == "rate_limit_enabled") c.rate_limit_enabled = v != 0;
         else if (name == "activity_retention_ms" && v > 0) c.activity_retention = v;
-        else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
+        else if (name == "activity_unknown_max_rows" && v >= 0) c.activity_unknown_max_rows = v;
+        else if (name == "activity_refusals_per_token" && v >= 0)
+            c.activity_refusals_per_token = v;
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) die(kSelectConfig, sqlite3_errmsg(db_));
@@ -142,6 +160,30 @@ void RawStore::insert_activity(std::int64_t now, const char* key_id, int key_id_
     step_done(db_, s);
 }
 
+void RawStore::record_refusal(std::int64_t now, const char* key_id, int key_id_bytes,
+                              std::string_view token, std::string_view outcome,
+                              std::string_view ip, std::string_view user_agent) {
+    const std::string start = key_id ? gvx::token_start(token) : gvx::credential_start(token);
+    auto run = [&](sqlite3_stmt* s, bool with_limit, std::int64_t seventh) {
+        sqlite3_bind_int64(s, 1, now);
+        if (key_id) sqlite3_bind_text(s, 2, key_id, key_id_bytes, SQLITE_STATIC);
+        else sqlite3_bind_null(s, 2);
+        bind_text(s, 3, start);
+        bind_text(s, 4, outcome);
+        bind_text(s, 5, ip);
+        bind_text(s, 6, user_agent);
+        if (with_limit) sqlite3_bind_int64(s, 7, seventh);
+        step_done(db_, s);
+        return sqlite3_changes(db_) > 0;
+    };
+    if (run(bump_refusal_.get(), true, now - 60'000)) return;
+    const ConfigRead c = read_config();
+    const std::int64_t cap = key_id ? c.activity_refusals_per_token : c.activity_unknown_max_rows;
+    if (run(insert_refusal_.get(), true, cap)) return;
+    if (run(bump_overflow_.get(), false, 0)) return;
+    run(insert_overflow_.get(), false, 0);
+}
+
 std::optional<std::string> RawStore::verify(std::string_view token, std::string_view ip,
                                             std::string_view user_agent, std::int64_t now) {
     const std::string key = gvx::hash_key(token);
@@ -152,7 +194,7 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
     if (rc != SQLITE_ROW) {
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) die(kSelectByKey, sqlite3_errmsg(db_));
-        insert_activity(now, nullptr, 0, token, "INVALID_API_KEY", ip, user_agent);
+        record_refusal(now, nullptr, 0, token, "INVALID_API_KEY", ip, user_agent);
         txn.commit();
         return std::nullopt;
     }
@@ -192,7 +234,8 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
         bind_optional(u, 4, has_refill_at, last_refill_at);
         step_done(db_, u);
     }
-    insert_activity(now, id, id_bytes, token, outcome, ip, user_agent);
+    if (owner) insert_activity(now, id, id_bytes, token, outcome, ip, user_agent);
+    else record_refusal(now, id, id_bytes, token, outcome, ip, user_agent);
     sqlite3_reset(s);
     txn.commit();
     return owner;
@@ -309,8 +352,6 @@ RawPurge RawStore::purge_batch(std::int64_t now, std::int64_t batch) {
     r.tokens = run(purge_tokens_.get(), now, batch);
     if (r.tokens > 0) step_done(db_, purge_windows_.get());
     r.activity = run(purge_old_activity_.get(), now - cfg.activity_retention, batch);
-    if (r.activity < batch)
-        r.activity += run(purge_excess_activity_.get(), cfg.activity_max_rows, batch - r.activity);
     txn.commit();
     return r;
 }

@@ -39,18 +39,23 @@ class RawStore {
     struct ConfigRead {
         bool rate_limit_enabled = false;
         std::int64_t activity_retention = 30LL * 86'400'000;
-        std::int64_t activity_max_rows = 1'000'000;
+        std::int64_t activity_unknown_max_rows = 1'000;
+        std::int64_t activity_refusals_per_token = 100;
     };
     ConfigRead read_config();
     void insert_activity(std::int64_t now, const char* key_id, int key_id_bytes,
                          std::string_view token, std::string_view outcome, std::string_view ip,
                          std::string_view user_agent);
+    void record_refusal(std::int64_t now, const char* key_id, int key_id_bytes,
+                        std::string_view token, std::string_view outcome, std::string_view ip,
+                        std::string_view user_agent);
 
     sqlite3* db_;
     Stmt begin_, commit_;
     Stmt select_config_, select_by_key_, select_by_user_, update_usage_, insert_activity_,
         insert_token_;
-    Stmt purge_tokens_, purge_windows_, purge_old_activity_, purge_excess_activity_;
+    Stmt purge_tokens_, purge_windows_, purge_old_activity_;
+    Stmt bump_refusal_, insert_refusal_, bump_overflow_, insert_overflow_;
 };
 
 // Milliseconds since the epoch, as gvx computes "now".

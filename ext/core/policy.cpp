@@ -15,7 +15,9 @@ void apply_config_value(Config& c, std::string_view name, std::int64_t v) {
     else if (name == "rate_limit_max" && v >= 0) c.rate_limit_max = v;
     else if (name == "activity_retention_ms" && v > 0)
         c.activity_retention = std::min(v, kMaxDurationMs);
-    else if (name == "activity_max_rows" && v > 0) c.activity_max_rows = v;
+    else if (name == "activity_unknown_max_rows" && v >= 0) c.activity_unknown_max_rows = v;
+    else if (name == "activity_refusals_per_token" && v >= 0) c.activity_refusals_per_token = v;
+    else if (name == "max_tokens_per_user" && v >= 0) c.max_tokens_per_user = v;
     else if (name == "cleanup_hold_us" && v > 0) c.cleanup_hold_us = v;
     else if (name == "cleanup_pause_ratio" && v >= 0) c.cleanup_pause_ratio = v;
     else if (name == "max_token_lifetime_ms" && v >= 0)

@@ -18,7 +18,11 @@ struct Config {
     std::int64_t rate_limit_time_window = 86'400'000;  // ms
     std::int64_t rate_limit_max = 10;
     std::int64_t activity_retention = 30LL * 86'400'000;  // ms
-    std::int64_t activity_max_rows = 1'000'000;
+    // Refused verifications are counted per minute, address, outcome and token start; these
+    // cap the rows they may take: without a token (unknown, malformed), and per token.
+    std::int64_t activity_unknown_max_rows = 1'000;
+    std::int64_t activity_refusals_per_token = 100;
+    std::int64_t max_tokens_per_user = 1'000;  // live (unexpired) tokens of one user
     std::int64_t max_token_lifetime = 0;  // ms; 0 = tokens may never expire
     // Cleanup pacing (ext/store/cleanup.cpp): how long one batch may hold the write lock, and
     // how many times that long to pause after it; 0 = as fast as possible.

@@ -39,6 +39,8 @@ struct ActivityRecord {
     std::string outcome;                // OK, INVALID_API_KEY, KEY_EXPIRED, ...
     std::string ip;
     std::string user_agent;
+    std::int64_t count = 1;               // refusals are counted in one row (sql/002)
+    std::optional<std::int64_t> last_at;  // the latest of them, when count > 1
 };
 
 }  // namespace gvx

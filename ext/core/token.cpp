@@ -130,6 +130,21 @@ std::string token_start(std::string_view token) {
     return out;
 }
 
+bool has_token_shape(std::string_view text) {
+    constexpr std::size_t kBody = 64;
+    if (text.size() < kBody || text.size() > kBody + kMaxPrefixLength) return false;
+    const std::size_t prefix = text.size() - kBody;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (!is_base62(c) && (i >= prefix || (c != '_' && c != '-'))) return false;
+    }
+    return true;
+}
+
+std::string credential_start(std::string_view credential) {
+    return has_token_shape(credential) ? token_start(credential) : std::string();
+}
+
 bool is_valid_utf8(std::string_view s) {
     std::size_t i = 0;
     const std::size_t n = s.size();

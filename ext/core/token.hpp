@@ -65,6 +65,14 @@ bool has_gvx_format(std::string_view token);
 // [A-Za-z0-9_-] become '?', so hostile input never reaches a log as it was sent.
 std::string token_start(std::string_view token);
 
+// True when the text could be a token of gvx's or better-auth's: a prefix of at most 32
+// characters of [A-Za-z0-9_-] followed by 64 letters or digits (checksum not required).
+bool has_token_shape(std::string_view text);
+
+// What the activity log may keep of a credential a client sent: its first 6 characters when
+// it has a token's shape, else nothing, so a mistyped password never reaches the database.
+std::string credential_start(std::string_view credential);
+
 // UTF-8 helpers for names and other text from outside.
 bool is_valid_utf8(std::string_view s);
 std::size_t count_code_points(std::string_view valid_utf8);

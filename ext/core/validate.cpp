@@ -2,6 +2,7 @@
 
 #include "core/limits.hpp"
 #include "core/permissions.hpp"
+#include "core/name.hpp"
 #include "core/token.hpp"
 
 namespace gvx {
@@ -14,6 +15,7 @@ Status check_name(std::string_view name) {
         return invalid_field("name", "must be " + std::to_string(kMinNameChars) + " to " +
                                          std::to_string(kMaxNameChars) + " characters (got " +
                                          std::to_string(chars) + ")");
+    if (auto problem = name_problem(name)) return invalid_field("name", *problem);
     return Ok{};
 }
 

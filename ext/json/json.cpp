@@ -164,6 +164,11 @@ void write_activity(JsonWriter& w, const ActivityRecord& a) {
     str(w, a.ip);
     key(w, "userAgent");
     str(w, a.user_agent);
+    key(w, "count");
+    w.Int64(a.count);
+    key(w, "lastAt");
+    if (a.last_at) w.Int64(*a.last_at);
+    else w.Null();
     w.EndObject();
 }
 

@@ -23,14 +23,10 @@ Result<PurgeReport> Store::purge_batch(std::int64_t now, std::int64_t batch) {
                 Query q = s.query(Sql::purge_windows);
                 GVX_TRY(s.step_done(q));
             }
+            // Activity goes by age only: no amount of other traffic removes a token's rows
+            // before activity_retention_ms (refusals are capped when they are recorded).
             GVX_TRY_VALUE(r.activity,
                           run(Sql::purge_old_activity, sub_sat(now, cfg.activity_retention), batch));
-            if (r.activity < batch) {
-                GVX_TRY_VALUE(const std::int64_t excess,
-                              run(Sql::purge_excess_activity, cfg.activity_max_rows,
-                                  batch - r.activity));
-                r.activity += excess;
-            }
             return r;
         },
         /*may_use_side_connection=*/false);
@@ -48,9 +44,7 @@ Result<PurgeReport> Store::purge_preview(std::int64_t now) {
     };
     GVX_TRY_VALUE(const std::int64_t tokens, count(Sql::count_expired, now, 0));
     GVX_TRY_VALUE(const std::int64_t old, count(Sql::count_old_activity, oldest_kept, 0));
-    GVX_TRY_VALUE(const std::int64_t excess,
-                  count(Sql::count_excess_activity, cfg.activity_max_rows, oldest_kept));
-    return PurgeReport{.tokens = tokens, .activity = old + excess};
+    return PurgeReport{.tokens = tokens, .activity = old};
 }
 
 }  // namespace gvx

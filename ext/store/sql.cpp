@@ -47,9 +47,30 @@ constexpr const char* kSql[] = {
     // insert_activity
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    // Refusals are counted (sql/002_activity_counts.sql). Each binds ?1 now, ?2 the token id
+    // or NULL, ?3 the token start ('' unless the credential had a token's shape), ?4 the
+    // outcome, ?5 the client address, ?6 its user agent; `outcome <> 'OK'` picks the partial
+    // index gvx_activity_refusal.
+    // bump_refusal: the row of the same token, start, outcome and address begun since ?7
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1, user_agent = ?6 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = ?5 AND "
+    "key_start = ?3 AND at >= ?7 AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)",
+    // insert_refusal: a new row while the token (or NULL: no token) has fewer than ?7
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM gvx_activity "
+    "WHERE key_id IS ?2 AND outcome <> 'OK') < ?7",
+    // bump_overflow: past the cap, the one row per token and outcome without address or start
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = '' AND "
+    "key_start = '' AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)",
+    // insert_overflow
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "VALUES (?1, ?2, '', ?4, '', '')",
     // select_activity
-    "SELECT id, at, key_id, key_start, outcome, ip, user_agent FROM gvx_activity "
-    "WHERE key_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+    "SELECT id, at, key_id, key_start, outcome, ip, user_agent, count, last_at "
+    "FROM gvx_activity WHERE key_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+    // count_live_tokens: a user's tokens that still verify by date (max_tokens_per_user)
+    "SELECT count(*) FROM apikey WHERE user_id = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
     // purge_tokens
     "DELETE FROM apikey WHERE rowid IN (SELECT rowid FROM apikey WHERE expires_at IS NOT NULL "
     "AND expires_at <= ?1 LIMIT ?2)",
@@ -58,17 +79,10 @@ constexpr const char* kSql[] = {
     // purge_old_activity
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)",
-    // purge_excess_activity: only the newest activity_max_rows ids stay. Ids only grow, so
-    // max(id) bounds the count without counting (count(*) per batch was O(rows)).
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
-    "(SELECT max(id) FROM gvx_activity) - ?1 ORDER BY id LIMIT ?2)",
     // count_expired
     "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL AND expires_at <= ?1",
     // count_old_activity
     "SELECT count(*) FROM gvx_activity WHERE at < ?1",
-    // count_excess_activity: what purge_excess_activity would take beyond the old rows
-    "SELECT count(*) FROM gvx_activity WHERE id <= (SELECT max(id) FROM gvx_activity) - ?1 "
-    "AND at >= ?2",
     // select_by_id: ?2 NULL = any user's (gvx_rotate in SQL)
     "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
     // end_token_at: a rotated token's grace ends at ?2 (never later than it would have)

@@ -23,14 +23,17 @@ enum class Store::Sql : std::size_t {
     upsert_window,
     delete_window,
     insert_activity,
+    bump_refusal,
+    insert_refusal,
+    bump_overflow,
+    insert_overflow,
     select_activity,
+    count_live_tokens,
     purge_tokens,
     purge_windows,
     purge_old_activity,
-    purge_excess_activity,
     count_expired,
     count_old_activity,
-    count_excess_activity,
     select_by_id,
     end_token_at,
     begin_immediate,
@@ -70,9 +73,10 @@ inline constexpr const char* kSessionUser =
     "SELECT user_id FROM session WHERE token = ?1 AND (CASE WHEN typeof(expires_at) IN "
     "('integer', 'real') THEN expires_at ELSE CAST(strftime('%s', expires_at) AS "
     "INTEGER) * 1000 END) > ?2";
-// better-auth's username plugin stores usernames lowercased; people type "Carol".
+// The typed name must be the username exactly: Apache makes the typed name the user, so "Carol"
+// accepted for "carol" would be another user to git and to every hook.
 inline constexpr const char* kUsername =
-    "SELECT 1 FROM \"user\" WHERE id = ?1 AND (username = ?2 OR username = lower(?2))";
+    "SELECT 1 FROM \"user\" WHERE id = ?1 AND username = ?2";
 // The admin command's lookups (cli/lookup.cpp).
 inline constexpr const char* kUsersWithTokens = "SELECT DISTINCT user_id FROM apikey ORDER BY user_id";
 inline constexpr const char* kTokenOwnerByKey = "SELECT id, user_id FROM apikey WHERE key = ?1";

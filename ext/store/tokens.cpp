@@ -25,6 +25,16 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
             GVX_TRY_VALUE(const Config cfg, s.config());
             GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
                           lifetime_for_new(t.expires_at, cfg, now));
+            if (cfg.max_tokens_per_user > 0) {
+                Query c = s.query(Sql::count_live_tokens);
+                c.bind(1, t.user_id).bind(2, now);
+                if (const int rc = c.step(); rc != SQLITE_ROW) return db_error(s.db_, rc);
+                if (c.int64(0) >= cfg.max_tokens_per_user)
+                    return Error{Errc::too_many_tokens,
+                                 "the user has " + std::to_string(c.int64(0)) +
+                                     " tokens, the most max_tokens_per_user allows: revoke one "
+                                     "first"};
+            }
             NewToken stored = t;  // permissions as gvx stores them: validated, compact
             if (t.permissions) {
                 GVX_TRY_VALUE(stored.permissions, canonical_permissions(*t.permissions));
@@ -201,7 +211,9 @@ Result<std::vector<ActivityRecord>> Store::activity(std::string_view id,
                                      .key_start = q.text(3),
                                      .outcome = q.text(4),
                                      .ip = q.text(5),
-                                     .user_agent = q.text(6)});
+                                     .user_agent = q.text(6),
+                                     .count = q.int64(7),
+                                     .last_at = q.opt_int64(8)});
     }
     if (rc != SQLITE_DONE) return db_error(db_, rc);
     return out;

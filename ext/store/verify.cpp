@@ -72,15 +72,55 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         r.last_refill_at = d.last_refill_at;
     }
 
+    // A known token's start; of anything else, only what has a token's shape.
+    const std::string start = v.record ? token_start(token) : credential_start(token);
+    if (v.outcome != Outcome::ok) {
+        GVX_TRY(record_refusal(v, start, client, now));
+        return v;
+    }
     Query q = query(Sql::insert_activity);
     q.bind(1, now)
-        .bind(2, v.record ? std::optional<std::string>(v.record->id) : std::nullopt)
-        .bind(3, std::string_view(token_start(token)))
+        .bind(2, std::string_view(v.record->id))
+        .bind(3, std::string_view(start))
         .bind(4, outcome_code(v.outcome))
         .bind(5, std::string_view(printable(client.ip, kMaxIpBytes)))
         .bind(6, std::string_view(printable(client.user_agent, kMaxUserAgentBytes)));
     GVX_TRY(step_done(q));
     return v;
+}
+
+// A refusal adds to a row instead of making one (sql/002_activity_counts.sql): to the row of
+// the same token, start, outcome and address begun within the last minute; else to a new row
+// while the token (or, for credentials that name no token, all of them together) has fewer
+// refusal rows than its cap; else to the one overflow row of that token and outcome. So a
+// flood of bad credentials costs a bounded number of rows, whatever it sends from wherever.
+Status Store::record_refusal(const Verification& v, std::string_view start,
+                             const ClientInfo& client, std::int64_t now) {
+    constexpr std::int64_t kRefusalWindowMs = 60'000;
+    const std::optional<std::string> key_id =
+        v.record ? std::optional<std::string>(v.record->id) : std::nullopt;
+    const std::string ip = printable(client.ip, kMaxIpBytes);
+    const std::string agent = printable(client.user_agent, kMaxUserAgentBytes);
+    auto run = [&](Sql which, std::optional<std::int64_t> seventh) -> Result<bool> {
+        Query q = query(which);
+        q.bind(1, now).bind(2, key_id).bind(3, start).bind(4, outcome_code(v.outcome));
+        q.bind(5, std::string_view(ip)).bind(6, std::string_view(agent));
+        if (seventh) q.bind(7, *seventh);
+        GVX_TRY(step_done(q));
+        return sqlite3_changes(db_) > 0;
+    };
+    GVX_TRY_VALUE(const bool bumped, run(Sql::bump_refusal, sub_sat(now, kRefusalWindowMs)));
+    if (bumped) return Ok{};
+    GVX_TRY_VALUE(const Config cfg, config());
+    const std::int64_t cap =
+        key_id ? cfg.activity_refusals_per_token : cfg.activity_unknown_max_rows;
+    GVX_TRY_VALUE(const bool inserted, run(Sql::insert_refusal, cap));
+    if (inserted) return Ok{};
+    GVX_TRY_VALUE(const bool folded, run(Sql::bump_overflow, std::nullopt));
+    if (folded) return Ok{};
+    GVX_TRY_VALUE(const bool overflow, run(Sql::insert_overflow, std::nullopt));
+    (void)overflow;
+    return Ok{};
 }
 
 }  // namespace gvx

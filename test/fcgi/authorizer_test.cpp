@@ -183,13 +183,18 @@ TEST_F(Authorizer, RateLimitIs429WithRetryAfter) {
 
 TEST_F(Authorizer, EachCheckIsCountedWithTheClient) {
     for (int i = 0; i < 3; ++i) call(with_header(basic("alice", alice_)));
-    call(with_header(basic("alice", "gvx_nope")));
+    call(with_header(basic("alice", "gvx_no" + std::string(62, 'n'))));  // a token's shape
     RawDb raw(db_.path());
     EXPECT_EQ(raw.scalar("SELECT request_count FROM apikey WHERE user_id = 'alice'"), "3");
-    EXPECT_EQ(raw.scalar("SELECT count(*) FROM gvx_activity WHERE ip = '198.51.100.7' AND "
+    EXPECT_EQ(raw.scalar("SELECT sum(count) FROM gvx_activity WHERE ip = '198.51.100.7' AND "
                        "user_agent = 'git/2.39.5'"),
               "4");
     EXPECT_EQ(raw.scalar("SELECT key_start FROM gvx_activity ORDER BY id DESC LIMIT 1"), "gvx_no");
+    // A mistyped password is counted, and nothing of it kept.
+    call(with_header(basic("alice", "Summer2024!")));
+    EXPECT_EQ(raw.scalar("SELECT quote(key_start) || count FROM gvx_activity ORDER BY id DESC "
+                         "LIMIT 1"),
+              "''1");
 }
 
 }  // namespace

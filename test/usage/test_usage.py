@@ -108,8 +108,8 @@ class Usage(unittest.TestCase):
             self.assertTrue(3500 <= retry <= 3600, retry)
             self.assertEqual(r.json()["code"], "RATE_LIMITED")
         self.assertEqual(self.sql("SELECT request_count FROM apikey"), "50")
-        self.assertEqual(self.sql("SELECT count(*) FROM gvx_activity WHERE outcome = "
-                                  "'RATE_LIMITED'"), "110")
+        self.assertEqual(self.sql("SELECT sum(count) FROM gvx_activity WHERE outcome = "
+                                  "'RATE_LIMITED'"), "110")  # counted, per client and minute
         # The SQL side sees the same limit.
         self.assertEqual(self.sql(f"SELECT gvx_check('{token}') ->> '$.error.code'"),
                          "RATE_LIMITED")
@@ -149,7 +149,9 @@ class Usage(unittest.TestCase):
         time.sleep(1.6)
         r = authorize(addr, token)
         self.assertEqual(r.status, 401)
-        self.assertEqual(r.json()["code"], "KEY_EXPIRED")
+        self.assertEqual(r.json()["code"], "UNAUTHORIZED")  # the one 401 (SPEC §14)
+        self.assertEqual(self.sql("SELECT outcome FROM gvx_activity ORDER BY id DESC LIMIT 1"),
+                         "KEY_EXPIRED")  # the reason, for the owner
         self.assertEqual(self.sql("SELECT count(*) FROM apikey"), "1")  # still there
 
 
