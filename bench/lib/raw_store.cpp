@@ -43,9 +43,10 @@ constexpr const char* kPurgeOldActivity =
     "ORDER BY at LIMIT ?2)";
 // A refusal is counted in a row (sql/002): the same four statements gvx runs, in its order.
 constexpr const char* kBumpRefusal =
-    "UPDATE gvx_activity SET count = count + 1, last_at = ?1, user_agent = ?6 WHERE id = "
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1 WHERE id = "
     "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = ?5 AND "
-    "key_start = ?3 AND at >= ?7 AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)";
+    "key_start = ?3 AND at >= ?7 AND user_agent = ?6 AND outcome <> 'OK' "
+    "ORDER BY at DESC LIMIT 1)";
 constexpr const char* kInsertRefusal =
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM gvx_activity "

@@ -51,10 +51,12 @@ constexpr const char* kSql[] = {
     // or NULL, ?3 the token start ('' unless the credential had a token's shape), ?4 the
     // outcome, ?5 the client address, ?6 its user agent; `outcome <> 'OK'` picks the partial
     // index gvx_activity_refusal.
-    // bump_refusal: the row of the same token, start, outcome and address begun since ?7
-    "UPDATE gvx_activity SET count = count + 1, last_at = ?1, user_agent = ?6 WHERE id = "
+    // bump_refusal: the row of the same token, start, outcome, address and user agent begun
+    // since ?7
+    "UPDATE gvx_activity SET count = count + 1, last_at = ?1 WHERE id = "
     "(SELECT id FROM gvx_activity WHERE key_id IS ?2 AND outcome = ?4 AND ip = ?5 AND "
-    "key_start = ?3 AND at >= ?7 AND outcome <> 'OK' ORDER BY at DESC LIMIT 1)",
+    "key_start = ?3 AND at >= ?7 AND user_agent = ?6 AND outcome <> 'OK' "
+    "ORDER BY at DESC LIMIT 1)",
     // insert_refusal: a new row while the token (or NULL: no token) has fewer than ?7
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT count(*) FROM gvx_activity "

@@ -90,7 +90,8 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
 }
 
 // A refusal adds to a row instead of making one (sql/002_activity_counts.sql): to the row of
-// the same token, start, outcome and address begun within the last minute; else to a new row
+// the same token, start, outcome, address and user agent begun within the last minute; else
+// to a new row
 // while the token (or, for credentials that name no token, all of them together) has fewer
 // refusal rows than its cap; else to the one overflow row of that token and outcome. So a
 // flood of bad credentials costs a bounded number of rows, whatever it sends from wherever.
