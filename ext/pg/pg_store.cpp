@@ -349,13 +349,7 @@ Result<PurgeReport> PgStore::purge_batch(std::int64_t now, std::int64_t batch) {
         }
         auto old = run(Sql::purge_old_activity, sub_sat(now, cfg->activity_retention), batch);
         if (!old) return std::move(old).error();
-        r.activity = *old;
-        if (r.activity < batch) {
-            auto excess =
-                run(Sql::purge_excess_activity, cfg->activity_max_rows, batch - r.activity);
-            if (!excess) return std::move(excess).error();
-            r.activity += *excess;
-        }
+        r.activity = *old;  // by age only, as on SQLite (ext/store/purge.cpp)
         return r;
     });
 }
@@ -378,9 +372,7 @@ Result<PurgeReport> PgStore::purge_preview(std::int64_t now) {
     if (!tokens) return std::move(tokens).error();
     auto old = count(Sql::count_old_activity, oldest_kept, std::nullopt);
     if (!old) return std::move(old).error();
-    auto excess = count(Sql::count_excess_activity, cfg->activity_max_rows, oldest_kept);
-    if (!excess) return std::move(excess).error();
-    return PurgeReport{.tokens = *tokens, .activity = *old + *excess};
+    return PurgeReport{.tokens = *tokens, .activity = *old};
 }
 
 Result<std::optional<std::string>> PgStore::session_user(std::string_view session_token,
