@@ -592,8 +592,9 @@ def create_token(db, user, name, expires_at=None):
         return gvx_sql(db, f"SELECT gvx_create('{quoted_user}', '{quoted_name}', {expiry}) "
                            "->> 'key';").strip()
     log_dir = tmpdir("create-token")
-    procs, addr = start_gvx_fcgi("--db", db, "--trust-remote-user", log_dir=log_dir,
-                                 name="gvx-fcgi-create")
+    procs, addr = start_gvx_fcgi("--db", db, "--trust-remote-user", "--trusted-peer", "127.0.0.1",
+                                   log_dir=log_dir,
+                                   name="gvx-fcgi-create")
     try:
         body = {"name": name, **({} if expires_at is None else {"expiresAt": int(expires_at)})}
         reply = fcgi_request(addr, {
