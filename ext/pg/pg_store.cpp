@@ -224,7 +224,9 @@ Result<Verification> PgStore::verify_begun(std::string_view token, const ClientI
     }
     activity.add(now)
         .add(v.record ? std::optional<std::string>(v.record->id) : std::nullopt)
-        .add(std::string_view(printable(token_start(token), kStartLength)))
+        // A known token's start; of anything else only a token's shape (no typed password).
+        .add(std::string_view(printable(v.record ? token_start(token) : credential_start(token),
+                                        kStartLength)))
         .add(outcome_code(v.outcome))
         .add(std::string_view(printable(client.ip, kMaxIpBytes)))
         .add(std::string_view(printable(client.user_agent, kMaxUserAgentBytes)));
