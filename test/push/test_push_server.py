@@ -65,7 +65,8 @@ class PushThroughServer(unittest.TestCase):
             "git-push-with-token", fcgi={"AUTH": ["--db", ws.db]}, REPOS=repos, **extra)
         cls.addClassCleanup(cls.stop)
         procs, cls.api_addr = harness.start_gvx_fcgi("--db", ws.db, "--trust-remote-user",
-                                                log_dir=cls.srv.state_dir, name="gvx-fcgi-api")
+                                                     "--trusted-peer", "127.0.0.1",
+                                                     log_dir=cls.srv.state_dir, name="gvx-fcgi-api")
         cls.helpers += procs
 
     @classmethod
