@@ -76,7 +76,8 @@ class PostgresCase(unittest.TestCase):
         (self.work / "logs").mkdir(exist_ok=True)
 
     def start(self, name, *extra):
-        procs, addr = harness.start_gvx_fcgi("--db", self.uri, "--trust-remote-user", *extra,
+        procs, addr = harness.start_gvx_fcgi("--db", self.uri, "--trust-remote-user",
+                                             "--trusted-peer", "127.0.0.1", *extra,
                                              log_dir=self.work / "logs", name=name)
         self.addCleanup(lambda: [p.stop() for p in procs])
         return procs[0], addr
@@ -130,7 +131,8 @@ class PostgresCase(unittest.TestCase):
 
     def test_processes_starting_together_migrate_once(self):
         logs = self.work / "logs"
-        argv = [harness.GVX_FCGI, "--db", self.uri, "--trust-remote-user", "--listen"]
+        argv = [harness.GVX_FCGI, "--db", self.uri, "--trust-remote-user", "--trusted-peer",
+                "127.0.0.1", "--listen"]
         procs = [harness.start_process(argv + [f"{harness.HOST}:{harness.free_port()}"],
                                        f"gvx-fcgi-start-{i}", logs) for i in range(4)]
         self.addCleanup(lambda: [p.stop() for p in procs])

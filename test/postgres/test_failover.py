@@ -144,7 +144,8 @@ def run(args):
     procs = []
     addrs = []
     for name in ("gvx-fcgi-a", "gvx-fcgi-b"):
-        ps, addr = harness.start_gvx_fcgi("--db", uri, "--trust-remote-user", log_dir=logs,
+        ps, addr = harness.start_gvx_fcgi("--db", uri, "--trust-remote-user", "--trusted-peer",
+                                          "127.0.0.1", log_dir=logs,
                                           name=name)
         procs += ps
         addrs.append(addr)
