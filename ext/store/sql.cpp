@@ -47,7 +47,7 @@ constexpr const char* kSql[] = {
     // insert_activity
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    // Refusals are counted (sql/002_activity_counts.sql). Each binds ?1 now, ?2 the token id
+    // Refusals are counted (sql/003_activity_counts.sql). Each binds ?1 now, ?2 the token id
     // or NULL, ?3 the token start ('' unless the credential had a token's shape), ?4 the
     // outcome, ?5 the client address, ?6 its user agent; `outcome <> 'OK'` picks the partial
     // index gvx_activity_refusal.

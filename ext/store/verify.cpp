@@ -89,7 +89,7 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
     return v;
 }
 
-// A refusal adds to a row instead of making one (sql/002_activity_counts.sql): to the row of
+// A refusal adds to a row instead of making one (sql/003_activity_counts.sql): to the row of
 // the same token, start, outcome, address and user agent begun within the last minute; else
 // to a new row
 // while the token (or, for credentials that name no token, all of them together) has fewer
