@@ -1,4 +1,4 @@
--- gvx schema, version 2: refused verifications are counted, not logged one by one, so that
+-- gvx schema, version 3: refused verifications are counted, not logged one by one, so that
 -- clients without a valid token cannot grow the database without bound (SPEC §14).
 --
 -- A refusal (outcome other than OK) adds to the row of the same token (key_id; NULL for a
