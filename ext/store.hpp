@@ -18,6 +18,10 @@
 
 namespace gvx {
 
+// Metadata (compact JSON, or none) as better-auth 1.4 stores it: the JSON text as a JSON string,
+// or the text null. better-auth's verification then writes it back unchanged.
+std::string stored_metadata(const std::optional<std::string>& json);
+
 class Store final : public TokenStore {
    public:
     // Opens (creating if needed) the database file and owns the connection.
@@ -98,6 +102,12 @@ class Store final : public TokenStore {
                                        std::int64_t now);
     Status record_refusal(const Verification& v, std::string_view start,
                           const ClientInfo& client, std::int64_t now);
+    // In a write transaction: after a schema change (drizzle's rebuild of apikey), makes gvx's
+    // indexes again and looks afresh for better-auth's user table (gitflare.cpp).
+    Status follow_schema();
+    Result<std::int64_t> schema_version();
+    // ok, user_banned or user_missing for user_id, per better-auth's user table where it exists.
+    Result<Outcome> user_standing(std::string_view user_id, std::int64_t now);
 
     DbPtr owned_;
     sqlite3* db_;
@@ -107,6 +117,10 @@ class Store final : public TokenStore {
     // Statements over better-auth's own tables, which may not exist: prepared on first use.
     StmtPtr session_stmt_;
     StmtPtr username_stmt_;
+    // The owner's standing in better-auth's user table; null when the file has none. Chosen
+    // again whenever the schema changes (follow_schema).
+    StmtPtr user_stmt_;
+    std::int64_t schema_seen_ = -1;
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

@@ -8,6 +8,7 @@
 #include "caller.hpp"
 #include "core/limits.hpp"
 #include "json/json.hpp"
+#include "wire_better_auth.hpp"
 
 namespace gvx::fcgi {
 namespace {
@@ -142,7 +143,28 @@ std::variant<std::optional<std::string>, Response> metadata_field(const rapidjso
     return member_json(body, "metadata");
 }
 
+bool answers_as_better_auth(const Context& ctx) { return ctx.options.wire == Wire::better_auth; }
+
+// The answers that differ with --wire: a token, a missing token, a refusal from the store.
+Response token_answer(const Context& ctx, const TokenRecord& t,
+                      std::optional<std::string_view> key = {}) {
+    return json_ok(answers_as_better_auth(ctx) ? better_auth::token_json(t, key) : token_json(t, key));
+}
+
+Response no_such_token(const Context& ctx) {
+    return answers_as_better_auth(ctx) ? better_auth::not_found() : json_error(404, "NOT_FOUND", "no such token");
+}
+
+Response failed(const Context& ctx, const Error& e) {
+    if (!answers_as_better_auth(ctx)) return store_error(e);
+    if (e.code == Errc::not_found) return better_auth::not_found();
+    return better_auth::store_error(e, store_error(e));
+}
+
 Response create(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    if (answers_as_better_auth(ctx)) {
+        if (auto refused = better_auth::check_body("create", body)) return *refused;
+    }
     const auto name = string_field(body, "name");
     if (name.error) return *name.error;
     if (!name.present) return invalid_field("name is required");
@@ -166,26 +188,45 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
     auto permissions = member_json(body, "permissions");
     if (auto* err = std::get_if<Response>(&permissions)) return *err;
     t.permissions = std::get<std::optional<std::string>>(permissions);
+    if (answers_as_better_auth(ctx)) {
+        // better-auth stores the rate-limit window and maximum in every row it creates.
+        auto cfg = ctx.store.config();
+        if (!cfg) return store_error(cfg.error());
+        t.rate_limit_time_window = cfg->rate_limit_time_window;
+        t.rate_limit_max = cfg->rate_limit_max;
+    }
     auto created = ctx.store.create(t, ctx.now);
-    if (!created) return store_error(created.error());
-    Response r = json_ok(token_json(created->record, created->key.view()));
-    return r;
+    if (!created) return failed(ctx, created.error());
+    return token_answer(ctx, created->record, created->key.view());
 }
 
 Response remove(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    if (answers_as_better_auth(ctx)) {
+        if (auto refused = better_auth::check_body("delete", body)) return *refused;
+    }
     const auto id = string_field(body, "keyId");
     if (id.error) return *id.error;
     if (!id.present) return invalid_field("keyId is required");
     auto deleted = ctx.store.revoke(id.value, std::string_view(caller.user_id));
-    if (!deleted) return store_error(deleted.error());
-    if (!*deleted) return json_error(404, "NOT_FOUND", "no such token");
+    if (!deleted) return failed(ctx, deleted.error());
+    if (!*deleted) return no_such_token(ctx);
     return json_ok(R"({"success":true})");
 }
 
 Response update(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
+    if (answers_as_better_auth(ctx)) {
+        if (auto refused = better_auth::check_body("update", body)) return *refused;
+    }
     const auto id = string_field(body, "keyId");
     if (id.error) return *id.error;
     if (!id.present) return invalid_field("keyId is required");
+    if (answers_as_better_auth(ctx)) {
+        // better-auth looks the token up before it checks the values.
+        auto found = ctx.store.get(id.value, caller.user_id);
+        if (!found) return failed(ctx, found.error());
+        if (!*found) return no_such_token(ctx);
+        if (auto refused = better_auth::check_update_values(body)) return *refused;
+    }
     const auto name = string_field(body, "name");
     if (name.error) return *name.error;
     const auto enabled = bool_field(body, "enabled");
@@ -225,29 +266,30 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
         c.permissions = std::get<std::optional<std::string>>(permissions);
     }
     auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
-    if (!updated) return store_error(updated.error());
-    if (!*updated) return json_error(404, "NOT_FOUND", "no such token");
-    return json_ok(token_json(**updated));
+    if (!updated) return failed(ctx, updated.error());
+    if (!*updated) return no_such_token(ctx);
+    return token_answer(ctx, **updated);
 }
 
-std::variant<std::string, Response> id_param(const Request& req) {
+std::variant<std::string, Response> id_param(const Request& req, const Context& ctx) {
     auto id = query_param(req.query, "id");
+    if (!id && answers_as_better_auth(ctx)) return better_auth::missing_query_id();
     if (!id || id->empty()) return invalid_field("the query parameter id is required");
     if (id->size() > kMaxIdBytes) return invalid_field("id is too long");
     return *id;
 }
 
 Response get(const Caller& caller, const Request& req, Context& ctx) {
-    auto id = id_param(req);
+    auto id = id_param(req, ctx);
     if (auto* err = std::get_if<Response>(&id)) return *err;
     auto token = ctx.store.get(std::get<std::string>(id), caller.user_id);
-    if (!token) return store_error(token.error());
-    if (!*token) return json_error(404, "NOT_FOUND", "no such token");
-    return json_ok(token_json(**token));
+    if (!token) return failed(ctx, token.error());
+    if (!*token) return no_such_token(ctx);
+    return token_answer(ctx, **token);
 }
 
 Response activity(const Caller& caller, const Request& req, Context& ctx) {
-    auto id = id_param(req);
+    auto id = id_param(req, ctx);
     if (auto* err = std::get_if<Response>(&id)) return *err;
     std::int64_t limit = kActivityLimit;
     if (auto l = query_param(req.query, "limit")) {
@@ -263,8 +305,8 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
 }
 
 // GET /self: the calling token's own object, never its key (SPEC §13).
-Response self(const Caller& caller, const Request&, Context&) {
-    return json_ok(token_json(*caller.token));
+Response self(const Caller& caller, const Request&, Context& ctx) {
+    return token_answer(ctx, *caller.token);
 }
 
 // POST /rotate: a new token in the place of one of the caller's (a token: itself only).
@@ -292,12 +334,22 @@ Response rotate(const Caller& caller, const rapidjson::Document& body, Context& 
     if (auto* err = std::get_if<Response>(&in)) return *err;
     how.expires_at = std::get<std::optional<std::int64_t>>(in);
     auto created = ctx.store.rotate(key_id, std::string_view(caller.user_id), how, ctx.now);
-    if (!created) return store_error(created.error());
-    if (!*created) return json_error(404, "NOT_FOUND", "no such token");
-    return json_ok(token_json((*created)->record, (*created)->key.view()));
+    if (!created) return failed(ctx, created.error());
+    if (!*created) return no_such_token(ctx);
+    return token_answer(ctx, (*created)->record, (*created)->key.view());
 }
 
 Response list(const Caller& caller, const Request&, Context& ctx) {
+    if (answers_as_better_auth(ctx)) {
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartArray();
+        auto st = ctx.store.each_token(caller.user_id,
+                                       [&](const TokenRecord& t) { better_auth::write_token(w, t); });
+        if (!st) return failed(ctx, st.error());
+        w.EndArray();
+        return json_ok(std::string(buf.GetString(), buf.GetSize()));
+    }
     TokenArrayJson json;
     auto st = ctx.store.each_token(caller.user_id, [&](const TokenRecord& t) { json.add(t); });
     if (!st) return store_error(st.error());
@@ -308,7 +360,10 @@ Response list(const Caller& caller, const Request&, Context& ctx) {
 template <Response (*Handler)(const Caller&, const rapidjson::Document&, Context&)>
 Response with_json_body(const Caller& caller, const Request& req, Context& ctx) {
     auto body = json_body(req);
-    if (auto* err = std::get_if<Response>(&body)) return *err;
+    if (auto* err = std::get_if<Response>(&body)) {
+        if (answers_as_better_auth(ctx)) return better_auth::body_refused(req, *err);
+        return *err;
+    }
     return Handler(caller, std::get<rapidjson::Document>(body), ctx);
 }
 
@@ -359,12 +414,14 @@ Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
     const std::string& base = ctx.options.api_base;
     if (req.path.size() <= base.size() + 1 || req.path.compare(0, base.size(), base) != 0 ||
         req.path[base.size()] != '/')
-        return json_error(404, "NOT_FOUND", "no such endpoint");
+        return answers_as_better_auth(ctx) ? better_auth::no_route()
+                                : json_error(404, "NOT_FOUND", "no such endpoint");
     const std::string_view endpoint = std::string_view(req.path).substr(base.size() + 1);
     const Route* route = nullptr;
     for (const Route& r : kRoutes) {
         if (r.name == endpoint) route = &r;
     }
+    if (answers_as_better_auth(ctx) && (!route || req.method != route->method)) return better_auth::no_route();
     if (!route) return json_error(404, "NOT_FOUND", "no such endpoint");
     if (req.method != route->method) {
         Response r = json_error(405, "METHOD_NOT_ALLOWED",
@@ -373,7 +430,10 @@ Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
         return r;
     }
     auto who = identify_caller(req, ctx);  // from the headers alone
-    if (auto* err = std::get_if<Response>(&who)) return *err;
+    if (auto* err = std::get_if<Response>(&who)) {
+        if (answers_as_better_auth(ctx)) return better_auth::caller_refused(endpoint, *err);
+        return *err;
+    }
     if (auto refused = refuse_caller(*route, std::get<Caller>(who))) return *refused;
     read_request_body(req, read_body);
     return route->handler(std::get<Caller>(who), req, ctx);

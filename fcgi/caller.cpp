@@ -7,8 +7,14 @@
 namespace gvx::fcgi {
 namespace {
 
-constexpr std::string_view kCookieNames[] = {"__Secure-better-auth.session_token",
-                                             "better-auth.session_token"};
+constexpr std::string_view kSecureCookie = "__Secure-better-auth.session_token";
+constexpr std::string_view kPlainCookie = "better-auth.session_token";
+
+bool reads_cookie(std::string_view name, SessionCookie choice) {
+    if (choice == SessionCookie::secure) return name == kSecureCookie;
+    if (choice == SessionCookie::plain) return name == kPlainCookie;
+    return true;
+}
 
 Response unauthorized(std::string_view message) {
     return json_error(401, "UNAUTHORIZED", message);
@@ -50,11 +56,15 @@ std::variant<Caller, Response> identify_caller(const Request& req, Context& ctx)
     if (ctx.options.trust_remote_user && !req.remote_user.empty())
         return Caller{req.remote_user, Caller::Via::remote_user};
 
-    if (auto bearer = parse_bearer(req.authorization)) return from_token(*bearer, req, ctx);
-    if (!req.api_key_header.empty()) return from_token(req.api_key_header, req, ctx);
+    // better-auth (as Gitflare configures it) takes no API key in place of a session.
+    if (ctx.options.wire != Wire::better_auth) {
+        if (auto bearer = parse_bearer(req.authorization)) return from_token(*bearer, req, ctx);
+        if (!req.api_key_header.empty()) return from_token(req.api_key_header, req, ctx);
+    }
 
     if (!ctx.session_secret.empty() && !req.cookie.empty()) {
-        for (std::string_view name : kCookieNames) {
+        for (std::string_view name : {kSecureCookie, kPlainCookie}) {
+            if (!reads_cookie(name, ctx.options.session_cookie)) continue;
             auto value = find_cookie(req.cookie, name);
             if (!value) continue;
             auto session_token = verify_signed_cookie(*value, ctx.session_secret);

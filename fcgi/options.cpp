@@ -41,6 +41,12 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               /git/): the authorizer reads the repository a request is for
                               from REQUEST_URI below it, for tokens limited to some
                               repositories (permissions "repo:<path>")
+  --wire gvx|better-auth      the API's answers in gvx's shapes (default) or in better-auth's
+                              (ISO-8601 dates, all its fields, its error codes and statuses)
+  --session-cookie both|secure|plain
+                              which session cookie to read: __Secure-better-auth.session_token
+                              (secure: better-auth with secure cookies, as Gitflare runs it),
+                              better-auth.session_token (plain), or either (default)
   --backlog N                 listen backlog (default: 128)
   --purge [--dry-run] [--pace N]
                               remove expired tokens and activity past retention, print what
@@ -160,6 +166,19 @@ Result<Options> parse_options(int argc, char** argv) {
             if (st) o.trusted_peers.push_back(peer);
         } else if (arg == "--allow-core-dumps") {
             o.allow_core_dumps = true;
+        } else if (arg == "--wire") {
+            std::string w;
+            st = value(w);
+            if (st && w == "gvx") o.wire = Wire::gvx;
+            else if (st && w == "better-auth") o.wire = Wire::better_auth;
+            else if (st) st = invalid("--wire must be gvx or better-auth (got " + w + ")");
+        } else if (arg == "--session-cookie") {
+            std::string c;
+            st = value(c);
+            if (st && c == "both") o.session_cookie = SessionCookie::both;
+            else if (st && c == "secure") o.session_cookie = SessionCookie::secure;
+            else if (st && c == "plain") o.session_cookie = SessionCookie::plain;
+            else if (st) st = invalid("--session-cookie must be both, secure or plain (got " + c + ")");
         } else if (arg == "--backlog") {
             std::string n;
             st = value(n);

@@ -11,6 +11,14 @@
 
 namespace gvx::fcgi {
 
+// The shapes the token API answers in: gvx's documented ones (README "HTTP API"), or
+// better-auth 1.4.9's (wire_better_auth.hpp) for clients written against better-auth.
+enum class Wire { gvx, better_auth };
+
+// Which better-auth session cookie names are read. better-auth with secure cookies (an https
+// baseURL, or useSecureCookies as Gitflare sets it) reads only the __Secure- one.
+enum class SessionCookie { both, secure, plain };
+
 struct Options {
     std::string db_path;
     std::string listen;  // HOST:PORT or a socket path; empty: the socket on fd 0
@@ -22,6 +30,8 @@ struct Options {
     bool strict_username = false;  // require the Basic username to name the token's owner
     // Where repositories live in the URL space: /git/alice/project.git is repo:alice/project.
     std::string git_root = "/git/";
+    Wire wire = Wire::gvx;
+    SessionCookie session_cookie = SessionCookie::both;
     int backlog = 128;
     unsigned socket_mode = 0660;            // --socket-mode: a Unix socket gvx-fcgi creates
     std::string socket_group;               // --socket-group: its group (name or number)

@@ -18,6 +18,7 @@ constexpr ErrorHttp kErrors[] = {
     {Errc::invalid_argument, 400, "INVALID_PARAMETER", "", ""},
     {Errc::not_found, 404, "NOT_FOUND", "no such token", ""},
     {Errc::too_many_tokens, 400, "TOO_MANY_TOKENS", "", ""},
+    {Errc::unknown_user, 403, "USER_NOT_FOUND", "", ""},
     {Errc::busy, 503, "SERVICE_UNAVAILABLE", "the database is busy or unreachable; retry", "1"},
     {Errc::db, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
     {Errc::crypto, 500, "INTERNAL_SERVER_ERROR", "internal error", ""},
@@ -34,6 +35,8 @@ constexpr OutcomeHttp kOutcomes[] = {
     {Outcome::disabled, 401},
     {Outcome::usage_exceeded, 401},
     {Outcome::user_mismatch, 401},
+    {Outcome::user_banned, 401},
+    {Outcome::user_missing, 401},
     {Outcome::rate_limited, 429},
     {Outcome::insufficient_permissions, 403},  // authenticated, not allowed
 };

@@ -34,6 +34,8 @@ std::string_view outcome_code(Outcome o) {
         case Outcome::rate_limited: return "RATE_LIMITED";
         case Outcome::user_mismatch: return "USER_MISMATCH";
         case Outcome::insufficient_permissions: return "INSUFFICIENT_PERMISSIONS";
+        case Outcome::user_banned: return "USER_BANNED";
+        case Outcome::user_missing: return "INVALID_USER_ID_FROM_API_KEY";
     }
     return "INVALID_API_KEY";
 }
@@ -49,6 +51,8 @@ std::string_view outcome_message(Outcome o) {
         case Outcome::user_mismatch: return "the user name does not match the token's owner";
         case Outcome::insufficient_permissions:
             return "the token's permissions do not allow this";
+        case Outcome::user_banned: return "the token's owner is banned";
+        case Outcome::user_missing: return "the token's owner is not a user";
     }
     return "invalid token";
 }
@@ -76,15 +80,23 @@ Result<Decision> decide(const TokenRecord* token, bool user_claimed, const Permi
         d.outcome = Outcome::expired;
         return d;
     }
-    // better-auth's usage limit: `remaining` uses, refilled every refill_interval ms.
+    // Where better-auth's user table exists, the owner must be a user, and not a banned one.
+    GVX_TRY_VALUE(const Outcome standing, facts.owner_standing(r));
+    if (standing != Outcome::ok) {
+        d.outcome = standing;
+        return d;
+    }
+    // better-auth's usage limit, as its verifyApiKey counts it: `remaining` uses, refilled to
+    // refill_amount once more than refill_interval ms have passed. Only 0 is used up: a
+    // negative remaining (-1) never runs out and counts on down, as in better-auth.
     d.remaining = r.remaining;
     d.last_refill_at = r.last_refill_at;
-    if (d.remaining && r.refill_interval && r.refill_amount &&
-        sub_sat(now, r.last_refill_at.value_or(r.created_at)) >= *r.refill_interval) {
+    if (d.remaining && r.refill_interval.value_or(0) != 0 && r.refill_amount.value_or(0) != 0 &&
+        sub_sat(now, r.last_refill_at.value_or(r.created_at)) > *r.refill_interval) {
         d.remaining = r.refill_amount;
         d.last_refill_at = now;
     }
-    if (d.remaining && *d.remaining <= 0) {
+    if (d.remaining && *d.remaining == 0) {
         d.outcome = Outcome::usage_exceeded;
         return d;
     }
@@ -125,7 +137,7 @@ Result<Decision> decide(const TokenRecord* token, bool user_claimed, const Permi
         d.window = RateWindow{.start = current.start, .count = current.count + 1};
     }
     d.outcome = Outcome::ok;
-    if (d.remaining) *d.remaining -= 1;
+    if (d.remaining && *d.remaining > std::numeric_limits<std::int64_t>::min()) *d.remaining -= 1;
     return d;
 }
 

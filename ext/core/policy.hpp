@@ -44,6 +44,8 @@ enum class Outcome {
     rate_limited,
     user_mismatch,  // a valid token presented with a username that is not its owner's
     insufficient_permissions,  // valid, but its permissions do not cover the request (403)
+    user_banned,    // the owner is banned (better-auth's admin plugin: user.banned)
+    user_missing,   // better-auth's user table has no row for the owner (deleted user)
 };
 std::string_view outcome_code(Outcome o);
 std::string_view outcome_message(Outcome o);
@@ -63,6 +65,9 @@ class VerifyFacts {
     virtual Result<bool> names_owner(const TokenRecord& token) = 0;
     virtual Result<Config> config() = 0;
     virtual Result<std::optional<RateWindow>> window(const TokenRecord& token) = 0;
+    // ok, user_banned or user_missing: the owner's standing where the database has a user
+    // table (better-auth's); ok where it has none.
+    virtual Result<Outcome> owner_standing(const TokenRecord&) { return Outcome::ok; }
 };
 
 struct Decision {
@@ -75,10 +80,11 @@ struct Decision {
     std::int64_t retry_after_ms = 0;  // when rate limited
 };
 
-// The verification policy, in this order: unknown → disabled → expired → usage refill →
-// usage exhausted → owner (only when a user name was claimed) → permissions (only when some
-// are required: better-auth's rule over the token's apikey.permissions, core/permissions.hpp)
-// → rate-limit window. A refusal for permissions uses no window and no usage.
+// The verification policy, in this order: unknown → disabled → expired → owner's standing →
+// usage refill → usage exhausted → owner (only when a user name was claimed) → permissions
+// (only when some are required: better-auth's rule over the token's apikey.permissions,
+// core/permissions.hpp) → rate-limit window. A refusal for permissions uses no window and no
+// usage.
 Result<Decision> decide(const TokenRecord* token, bool user_claimed, const Permissions* required,
                         std::int64_t now, VerifyFacts& facts);
 

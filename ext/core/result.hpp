@@ -12,6 +12,7 @@ enum class Errc {
     invalid_argument,  // caller's input is malformed (HTTP 400, SQL error)
     not_found,         // no such token for this caller (HTTP 404)
     too_many_tokens,   // the user has max_tokens_per_user live tokens (HTTP 400)
+    unknown_user,      // a token for a user id that better-auth's user table lacks (HTTP 403)
     busy,              // database locked past its timeout (HTTP 503)
     db,                // any other database failure (HTTP 500)
     crypto,            // libsodium failure (HTTP 500)

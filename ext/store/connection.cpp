@@ -50,6 +50,8 @@ void Store::release_statements() noexcept {
     cache_.clear();
     session_stmt_.reset();
     username_stmt_.reset();
+    user_stmt_.reset();
+    schema_seen_ = -1;
     prepared_ = false;
     if (side_) side_.reset();
 }
@@ -99,6 +101,7 @@ Status Store::prepare() {
             sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     }
     GVX_TRY(migrate());
+    GVX_TRY(exec(sql::kTokensView));
     cache_.clear();
     cache_.reserve(kSqlCount);
     for (std::size_t i = 0; i < kSqlCount; ++i) {

@@ -22,6 +22,8 @@ Result<PurgeReport> Store::purge_batch(std::int64_t now, std::int64_t batch) {
             if (r.tokens > 0) {
                 Query q = s.query(Sql::purge_windows);
                 GVX_TRY(s.step_done(q));
+                Query st = s.query(Sql::purge_states);
+                GVX_TRY(s.step_done(st));
             }
             // Activity goes by age only: no amount of other traffic removes a token's rows
             // before activity_retention_ms (refusals are capped when they are recorded).

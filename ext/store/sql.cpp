@@ -3,39 +3,57 @@
 namespace gvx {
 namespace {
 
-#define GVX_TOKEN_COLUMNS                                                                 \
-    "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
-    "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
-    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at, permissions"
+// A token as gvx sees it: apikey, with what gvx recorded in gvx_key_state where better-auth's
+// whole-row writes may have undone it (sql/002_gitflare.sql): a disable made through gvx, and
+// the highest request_count and last_request gvx wrote.
+#define GVX_TOKEN_COLUMNS                                                                      \
+    "a.id, a.name, a.start, a.prefix, a.user_id, "                                            \
+    "CASE WHEN s.disabled THEN 0 ELSE a.enabled END, a.created_at, a.updated_at, a.expires_at, " \
+    "CASE WHEN s.last_request IS NULL OR s.last_request <= a.last_request THEN a.last_request " \
+    "ELSE s.last_request END, "                                                                \
+    "max(coalesce(a.request_count, 0), coalesce(s.request_count, 0)), a.metadata, "           \
+    "a.rate_limit_enabled, a.rate_limit_time_window, a.rate_limit_max, a.remaining, "        \
+    "a.refill_interval, a.refill_amount, a.last_refill_at, a.permissions"
+#define GVX_TOKEN_FROM " FROM apikey a LEFT JOIN gvx_key_state s ON s.key_id = a.id "
 
 constexpr const char* kSql[] = {
     // select_config
     "SELECT name, value FROM gvx_config",
     // select_by_key
-    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE key = ?1 LIMIT 1",
+    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.key = ?1 LIMIT 1",
     // select_by_id_user
-    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND user_id = ?2",
+    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.id = ?1 AND a.user_id = ?2",
     // select_by_user
-    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, rowid",
+    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.user_id = ?1 ORDER BY a.created_at, a.rowid",
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
     "metadata, permissions, remaining, refill_interval, refill_amount) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)",
-    // update_usage
-    "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = ?2, "
-    "remaining = ?3, last_refill_at = ?4 WHERE id = ?1",
-    // update_token: ?3 name or NULL to keep; ?4 enabled or NULL; ?5 = 1 to set expires_at to
-    // ?6; ?8 = 1 to set metadata to ?9; ?10 = 1 to set permissions to ?11
+    // update_usage: ?5 is the count after this use (gvx's view of it, plus one)
+    "UPDATE apikey SET request_count = ?5, last_request = ?2, remaining = ?3, "
+    "last_refill_at = ?4 WHERE id = ?1",
+    // upsert_state_usage: what gvx counted, kept where better-auth does not write
+    "INSERT INTO gvx_key_state (key_id, request_count, last_request) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (key_id) DO UPDATE SET request_count = max(request_count, "
+    "excluded.request_count), last_request = max(coalesce(last_request, 0), "
+    "excluded.last_request)",
+    // upsert_state_disabled: a disable (1) or enable (0) made through gvx
+    "INSERT INTO gvx_key_state (key_id, disabled) VALUES (?1, ?2) "
+    "ON CONFLICT (key_id) DO UPDATE SET disabled = excluded.disabled",
+    // update_token: ?3 name or NULL to keep; ?4 enabled or NULL; ?5 = 1 to set expires_at to ?6;
+    // ?8 = 1 to set metadata to ?9 (as stored_metadata() writes it); ?10 = 1 to set
+    // permissions to ?11
     "UPDATE apikey SET name = coalesce(?3, name), enabled = coalesce(?4, enabled), "
     "expires_at = CASE WHEN ?5 THEN ?6 ELSE expires_at END, updated_at = ?7, "
     "metadata = CASE WHEN ?8 THEN ?9 ELSE metadata END, "
-    "permissions = CASE WHEN ?10 THEN ?11 ELSE permissions END "
-    "WHERE id = ?1 AND user_id = ?2 RETURNING " GVX_TOKEN_COLUMNS,
+    "permissions = CASE WHEN ?10 THEN ?11 ELSE permissions END WHERE id = ?1 AND user_id = ?2",
     // delete_token
     "DELETE FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
     // disable_token (push protection found it live in a push)
     "UPDATE apikey SET enabled = 0, updated_at = ?2 WHERE id = ?1",
+    // delete_state
+    "DELETE FROM gvx_key_state WHERE key_id = ?1",
     // select_window
     "SELECT window_start, count FROM gvx_rate_window WHERE key_id = ?1",
     // upsert_window
@@ -78,6 +96,8 @@ constexpr const char* kSql[] = {
     "AND expires_at <= ?1 LIMIT ?2)",
     // purge_windows: windows of tokens that no longer exist
     "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)",
+    // purge_states: gvx's records of tokens that no longer exist (better-auth deletes rows too)
+    "DELETE FROM gvx_key_state WHERE key_id NOT IN (SELECT id FROM apikey)",
     // purge_old_activity
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)",
@@ -86,10 +106,12 @@ constexpr const char* kSql[] = {
     // count_old_activity
     "SELECT count(*) FROM gvx_activity WHERE at < ?1",
     // select_by_id: ?2 NULL = any user's (gvx_rotate in SQL)
-    "SELECT " GVX_TOKEN_COLUMNS " FROM apikey WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.id = ?1 AND (?2 IS NULL OR a.user_id = ?2)",
     // end_token_at: a rotated token's grace ends at ?2 (never later than it would have)
     "UPDATE apikey SET expires_at = min(coalesce(expires_at, ?2), ?2), updated_at = ?3 "
     "WHERE id = ?1",
+    // schema_version: changes with every schema change, such as drizzle's rebuild of apikey
+    "PRAGMA main.schema_version",
     // Transaction control, prepared once too: parsing them on every verification costs more
     // than the SELECT does.
     "BEGIN IMMEDIATE",

@@ -22,6 +22,13 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
     GVX_TRY(prepare());
     return write<CreatedToken>(
         [&](Store& s) -> Result<CreatedToken> {
+            // Where better-auth's user table exists, only its users get tokens (better-auth
+            // would refuse the row anyway: apikey.user_id references user.id).
+            GVX_TRY(s.follow_schema());
+            GVX_TRY_VALUE(const Outcome standing, s.user_standing(t.user_id, now));
+            if (standing == Outcome::user_missing)
+                return Error{Errc::unknown_user, "user_id names no user in the user table", 0,
+                             "user_id"};
             GVX_TRY_VALUE(const Config cfg, s.config());
             GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
                           lifetime_for_new(t.expires_at, cfg, now));
@@ -36,6 +43,7 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
                                      "first"};
             }
             NewToken stored = t;  // permissions as gvx stores them: validated, compact
+            stored.metadata = stored_metadata(t.metadata);  // as better-auth stores it
             if (t.permissions) {
                 GVX_TRY_VALUE(stored.permissions, canonical_permissions(*t.permissions));
             }
@@ -99,6 +107,9 @@ Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> 
                 Query w = s.query(Sql::delete_window);
                 w.bind(1, id);
                 GVX_TRY(s.step_done(w));
+                Query st = s.query(Sql::delete_state);
+                st.bind(1, id);
+                GVX_TRY(s.step_done(st));
             }
             return deleted;
         },
@@ -114,6 +125,10 @@ Result<bool> Store::disable_leaked(const TokenRecord& token, const ClientInfo& s
             q.bind(1, std::string_view(token.id)).bind(2, now);
             GVX_TRY(s.step_done(q));
             if (sqlite3_changes(s.db_) == 0) return false;
+            // Kept apart too: better-auth's whole-row write may put the old enabled back.
+            Query st = s.query(Sql::upsert_state_disabled);
+            st.bind(1, std::string_view(token.id)).bind(2, std::int64_t{1});
+            GVX_TRY(s.step_done(st));
             Query a = s.query(Sql::insert_activity);
             a.bind(1, now)
                 .bind(2, std::string_view(token.id))
@@ -175,19 +190,28 @@ Result<std::optional<TokenRecord>> Store::update(std::string_view id, std::strin
             if (c.set_permissions && c.permissions) {
                 GVX_TRY_VALUE(permissions, canonical_permissions(*c.permissions));
             }
-            Query q = s.query(Sql::update_token);
-            q.bind(1, id).bind(2, user_id).bind(3, c.name);
-            q.bind(4, c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0)
-                                : std::nullopt);
-            q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at).bind(7, now);
-            q.bind(8, std::int64_t{c.set_metadata ? 1 : 0}).bind(9, c.metadata);
-            q.bind(10, std::int64_t{c.set_permissions ? 1 : 0}).bind(11, permissions);
-            const int rc = q.step();
-            if (rc == SQLITE_ROW) {
-                TokenRecord r = read_token(q);
+            {
+                Query q = s.query(Sql::update_token);
+                q.bind(1, id).bind(2, user_id).bind(3, c.name);
+                q.bind(4, c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0)
+                                    : std::nullopt);
+                q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at).bind(7, now);
+                q.bind(8, std::int64_t{c.set_metadata ? 1 : 0});
+                q.bind(9, std::string_view(stored_metadata(c.metadata)));
+                q.bind(10, std::int64_t{c.set_permissions ? 1 : 0}).bind(11, permissions);
                 GVX_TRY(s.step_done(q));
-                return std::optional<TokenRecord>(std::move(r));
             }
+            if (sqlite3_changes(s.db_) == 0) return std::optional<TokenRecord>();
+            if (c.enabled) {
+                // Kept apart too: better-auth's whole-row write may put the old enabled back.
+                Query st = s.query(Sql::upsert_state_disabled);
+                st.bind(1, id).bind(2, std::int64_t{*c.enabled ? 0 : 1});
+                GVX_TRY(s.step_done(st));
+            }
+            Query q = s.query(Sql::select_by_id_user);
+            q.bind(1, id).bind(2, user_id);
+            const int rc = q.step();
+            if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
             if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
             return db_error(s.db_, rc);
         },

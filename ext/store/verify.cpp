@@ -30,12 +30,17 @@ Result<std::optional<TokenRecord>> Store::find_by_key(std::string_view token) {
 Result<Verification> Store::verify_locked(std::string_view token, const ClientInfo& client,
                                           std::int64_t now) {
     Verification v;
+    GVX_TRY(follow_schema());
     GVX_TRY_VALUE(v.record, find_by_key(token));
 
     struct Facts final : VerifyFacts {
         Store& s;
         std::string_view claimed;
-        Facts(Store& store, std::string_view c) : s(store), claimed(c) {}
+        std::int64_t now;
+        Facts(Store& store, std::string_view c, std::int64_t t) : s(store), claimed(c), now(t) {}
+        Result<Outcome> owner_standing(const TokenRecord& t) override {
+            return s.user_standing(t.user_id, now);
+        }
         Result<bool> names_owner(const TokenRecord& t) override {
             return s.names_user(t.user_id, claimed);
         }
@@ -49,7 +54,7 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
             if (rc == SQLITE_DONE) return std::optional<RateWindow>();
             return db_error(s.db_, rc);
         }
-    } facts(*this, client.claimed_user);
+    } facts(*this, client.claimed_user, now);
     GVX_TRY_VALUE(const Decision d, decide(v.record ? &*v.record : nullptr,
                                            !client.claimed_user.empty(), client.required, now,
                                            facts));
@@ -62,11 +67,18 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
         GVX_TRY(step_done(q));
     }
     if (v.outcome == Outcome::ok) {
+        // The count goes on from gvx's view of it (apikey's, or what gvx wrote last when
+        // better-auth's whole-row write has put an older count back), and gvx keeps a copy.
         TokenRecord& r = *v.record;
+        const std::int64_t count = r.request_count + 1;
         Query q = query(Sql::update_usage);
         q.bind(1, std::string_view(r.id)).bind(2, now).bind(3, d.remaining).bind(4, d.last_refill_at);
+        q.bind(5, count);
         GVX_TRY(step_done(q));
-        r.request_count += 1;
+        Query st = query(Sql::upsert_state_usage);
+        st.bind(1, std::string_view(r.id)).bind(2, count).bind(3, now);
+        GVX_TRY(step_done(st));
+        r.request_count = count;
         r.last_request = now;
         r.remaining = d.remaining;
         r.last_refill_at = d.last_refill_at;

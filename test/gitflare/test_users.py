@@ -89,7 +89,7 @@ def main():
         c.check(r.status == 200, f"gvx-fcgi creates for a user: {r.status}")
         shell = subprocess.run([a.sqlite3, "-batch", "-bail", db, "-cmd", f".load {a.ext}",
                                 "SELECT gvx_create('nobody', 'ghost')"], capture_output=True, text=True)
-        c.check(shell.returncode != 0 and "gvx_create" in shell.stderr and "nobody" in shell.stderr,
+        c.check(shell.returncode != 0 and "gvx_create" in shell.stderr and "no user" in shell.stderr,
                 f"gvx_create refuses a non-user: rc {shell.returncode} {shell.stderr.strip()}")
         after = peer.sql("SELECT count(*) AS n FROM apikey")
         c.check(after[0]["n"] == before[0]["n"] + 1, f"only the real user's token was added: "

@@ -81,15 +81,57 @@ TEST(Policy, UsageCountsDownAndRefills) {
     t.remaining = 0;
     t.refill_interval = 500;
     t.refill_amount = 3;
-    t.last_refill_at = kNow - 499;
+    t.last_refill_at = kNow - 500;  // better-auth refills only after more than an interval
     EXPECT_EQ(decided(&t, f).outcome, Outcome::usage_exceeded);
-    t.last_refill_at = kNow - 500;  // a full interval since the last refill
+    t.last_refill_at = kNow - 501;
     d = decided(&t, f);
     EXPECT_EQ(d.outcome, Outcome::ok);
     EXPECT_EQ(d.remaining, 2);  // refilled to 3, this use counted
     EXPECT_EQ(d.last_refill_at, kNow);
     t.last_refill_at.reset();  // never refilled: counted from creation
-    EXPECT_EQ(decided(&t, f, false, t.created_at + 500).remaining, 2);
+    EXPECT_EQ(decided(&t, f, false, t.created_at + 501).remaining, 2);
+}
+
+// As better-auth's verifyApiKey: only 0 is used up; -1 never runs out and counts on down.
+TEST(Policy, NegativeRemainingNeverRunsOut) {
+    Facts f;
+    TokenRecord t = token();
+    t.remaining = -1;
+    Decision d = decided(&t, f);
+    EXPECT_EQ(d.outcome, Outcome::ok);
+    EXPECT_EQ(d.remaining, -2);
+    t.remaining = 0;
+    t.refill_amount = 5;  // a refill amount without an interval never refills
+    EXPECT_EQ(decided(&t, f).outcome, Outcome::usage_exceeded);
+}
+
+// The owner's standing (better-auth's user table) comes after the token's own state and
+// before any usage is counted.
+TEST(Policy, OwnerStandingAfterExpiryBeforeUsage) {
+    struct Standing final : VerifyFacts {
+        Outcome standing = Outcome::user_banned;
+        Result<bool> names_owner(const TokenRecord&) override { return true; }
+        Result<Config> config() override { return Config{}; }
+        Result<std::optional<RateWindow>> window(const TokenRecord&) override {
+            return std::optional<RateWindow>();
+        }
+        Result<Outcome> owner_standing(const TokenRecord&) override { return standing; }
+    } f;
+    TokenRecord t = token();
+    t.remaining = 3;
+    auto d = decide(&t, false, kNow, f);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->outcome, Outcome::user_banned);
+    EXPECT_EQ(d->remaining, std::nullopt);  // nothing to count
+    f.standing = Outcome::user_missing;
+    EXPECT_EQ(decide(&t, false, kNow, f)->outcome, Outcome::user_missing);
+    t.enabled = false;
+    EXPECT_EQ(decide(&t, false, kNow, f)->outcome, Outcome::disabled);
+    f.standing = Outcome::ok;
+    t.enabled = true;
+    EXPECT_EQ(decide(&t, false, kNow, f)->remaining, 2);
+    EXPECT_EQ(outcome_code(Outcome::user_banned), "USER_BANNED");
+    EXPECT_EQ(outcome_code(Outcome::user_missing), "INVALID_USER_ID_FROM_API_KEY");
 }
 
 TEST(Policy, OwnerAskedOnlyWhenClaimedAndAfterUsage) {
