@@ -12,6 +12,7 @@
 #include "api.hpp"
 #include "context.hpp"
 #include "credentials.hpp"
+#include "wire_better_auth.hpp"
 #include "test_db.hpp"
 
 namespace gvx::fcgi {
@@ -298,6 +299,68 @@ TEST_F(CookieApi, SessionCookieIdentifiesTheUser) {
         EXPECT_EQ(res.status, 401) << bad;
         EXPECT_EQ(code_of(res), "UNAUTHORIZED");
     }
+}
+
+// With secure cookies (better-auth behind https, as Gitflare runs it) only the __Secure- name
+// is a session; --session-cookie plain is the reverse.
+TEST_F(CookieApi, SessionCookieNameFollowsTheDeployment) {
+    Request r = get("/list");
+    const std::string secure = cookie("sessAlice", kSecret, "__Secure-better-auth.session_token");
+    const std::string plain = cookie("sessAlice");
+    options_.session_cookie = SessionCookie::secure;
+    r.cookie = secure;
+    EXPECT_EQ(call(r).status, 200);
+    r.cookie = plain;
+    EXPECT_EQ(call(r).status, 401);
+    options_.session_cookie = SessionCookie::plain;
+    EXPECT_EQ(call(r).status, 200);
+    r.cookie = secure;
+    EXPECT_EQ(call(r).status, 401);
+}
+
+// --wire better-auth: better-auth's token shape (ISO-8601 dates, its 20 fields) and codes.
+TEST_F(CookieApi, BetterAuthWireShapes) {
+    options_.wire = Wire::better_auth;
+    Request c = post("/create", R"({"name":"laptop","prefix":"gvx_","metadata":{"a":1}})");
+    c.cookie = cookie("sessAlice");
+    c.origin = kOrigin;
+    const Response created = call(c);
+    ASSERT_EQ(created.status, 200) << created.body;
+    auto d = parse(created.body);
+    ASSERT_TRUE(d.IsObject());
+    EXPECT_EQ(d.MemberCount(), 21u);  // 20 fields and the key
+    EXPECT_TRUE(d["createdAt"].IsString());
+    EXPECT_EQ(std::string(d["createdAt"].GetString()).size(), 24u);  // 2026-01-01T00:00:00.000Z
+    EXPECT_TRUE(d["permissions"].IsNull());
+    EXPECT_EQ(d["metadata"]["a"].GetInt(), 1);
+    EXPECT_EQ(d["rateLimitMax"].GetInt(), 10);
+    Request g = get(std::string("/get?id=") + d["id"].GetString());
+    g.cookie = c.cookie;
+    EXPECT_EQ(parse(call(g).body).MemberCount(), 20u);
+    g = get("/get?id=nope");
+    g.cookie = c.cookie;
+    EXPECT_EQ(call(g).status, 404);
+    EXPECT_EQ(code_of(call(g)), "API_KEY_NOT_FOUND");
+    g = get("/list");
+    EXPECT_EQ(call(g).status, 401);
+    EXPECT_EQ(call(g).body, "");  // better-auth's session middleware says nothing more
+    g = get("/create");
+    g.cookie = c.cookie;
+    EXPECT_EQ(call(g).status, 404);  // a wrong method is no route at all
+    const std::string session = c.cookie;
+    c = post("/create", R"({"name":"abc","remaining":5})");
+    c.cookie = session;
+    c.origin = kOrigin;
+    EXPECT_EQ(call(c).status, 400);
+    EXPECT_EQ(code_of(call(c)), "THE_PROPERTY_YOURE_TRYING_TO_SET_CAN_ONLY_BE_SET_FROM_THE_SERVER_AUTH_INSTANCE_ONLY");
+}
+
+TEST(BetterAuthWire, DatesAsJavaScriptWritesThem) {
+    EXPECT_EQ(better_auth::iso8601(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(better_auth::iso8601(1795850501039), "2026-11-28T07:21:41.039Z");
+    EXPECT_EQ(better_auth::iso8601(951782400000), "2000-02-29T00:00:00.000Z");
+    EXPECT_EQ(better_auth::iso8601(-1), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(better_auth::iso8601(253402300800000), "+010000-01-01T00:00:00.000Z");
 }
 
 TEST_F(CookieApi, ChangesNeedATrustedOrigin) {

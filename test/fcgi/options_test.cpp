@@ -35,7 +35,15 @@ TEST(Options, ParsesEverything) {
     EXPECT_EQ(o->realm, "Git");
     EXPECT_TRUE(o->strict_username);
     EXPECT_EQ(o->backlog, 16);
+    EXPECT_EQ(o->wire, Wire::gvx);
+    EXPECT_EQ(o->session_cookie, SessionCookie::both);
     EXPECT_TRUE(parse({"--help"}));
+    o = parse({"--db", "t.db", "--wire", "better-auth", "--session-cookie", "secure"});
+    ASSERT_TRUE(o) << o.error().message;
+    EXPECT_EQ(o->wire, Wire::better_auth);
+    EXPECT_EQ(o->session_cookie, SessionCookie::secure);
+    EXPECT_EQ(parse({"--db", "t.db", "--session-cookie", "plain"})->session_cookie,
+              SessionCookie::plain);
 }
 
 TEST(Options, RefusesWhatWouldNotWork) {
@@ -52,7 +60,10 @@ TEST(Options, RefusesWhatWouldNotWork) {
              {"--db", "t.db", "--trusted-origin", "https://"},
              {"--db", "t.db", "--trusted-origin", "https://user@git.example.com"},
              {"--db", "t.db", "--trusted-origin", "HTTPS://git.example.com"},
-             {"--db", "t.db", "--trusted-origin", "https://git.example.com?x"}}) {
+             {"--db", "t.db", "--trusted-origin", "https://git.example.com?x"},
+             {"--db", "t.db", "--wire", "json"},
+             {"--db", "t.db", "--wire"},
+             {"--db", "t.db", "--session-cookie", "Secure"}}) {
         EXPECT_FALSE(parse(args)) << (args.empty() ? "" : args.back());
     }
 }

@@ -98,17 +98,24 @@ std::string stored_tokens() {
     return out;
 }
 
-// Stored metadata is always NULL or one valid JSON object (what was accepted was stored whole).
+// Stored metadata is always NULL, the text null, or one JSON object as better-auth 1.4 stores it
+// (what was accepted was stored whole).
 bool stored_metadata_ok() {
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(g->store->db(), "SELECT metadata FROM apikey WHERE metadata IS NOT NULL "
                        "AND id NOT IN ('AliceOk', 'BobDisabled', 'AliceLimited')", -1, &s, nullptr);
     bool ok = true;
     while (ok && sqlite3_step(s) == SQLITE_ROW) {
+        // As better-auth 1.4 stores it: the text null, or a JSON string holding an object.
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+        const std::string_view stored(p, static_cast<std::size_t>(sqlite3_column_bytes(s, 0)));
+        if (stored == "null") continue;
+        rapidjson::Document outer;
+        outer.Parse<rapidjson::kParseValidateEncodingFlag>(stored.data(), stored.size());
+        ok = !outer.HasParseError() && outer.IsString();
+        if (!ok) break;
         rapidjson::Document doc;
-        doc.Parse<rapidjson::kParseValidateEncodingFlag>(
-            p, static_cast<std::size_t>(sqlite3_column_bytes(s, 0)));
+        doc.Parse<rapidjson::kParseValidateEncodingFlag>(outer.GetString(), outer.GetStringLength());
         ok = !doc.HasParseError() && doc.IsObject();
     }
     sqlite3_finalize(s);

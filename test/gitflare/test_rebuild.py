@@ -15,6 +15,7 @@ import re
 from common import (Checks, Peer, PeerError, args, gitflare_db, gvx_api, gvx_authorize,
                     gvx_fleet, fresh_dir, index_names, main_guard, migration_statements,
                     write_migrations)
+import fcgi_client  # noqa: E402 - on the path common.py sets
 
 GVX_INDEXES = ["gvx_apikey_expires", "gvx_apikey_key", "gvx_apikey_user"]
 
@@ -93,9 +94,11 @@ def shared_db_rebuild(a, c, how):
 def gvx_first(a, c):
     """The unsupported order: gvx made the file, then Gitflare's first migration runs."""
     db = os.path.join(a.work, "gvx-first.db")
-    with gvx_fleet(a, db) as fleet:
-        r = gvx_api(fleet.servers[0], "GET", "list")
-        c.check(r.status == 401, f"gvx-first: gvx made its schema ({r.status})")
+    with gvx_fleet(a, db, extra=["--trust-remote-user"]) as fleet:
+        r = fcgi_client.api(fleet.servers[0].address, "POST", "create", user="alice",
+                            body={"name": "made first"})
+        c.check(r.status == 200, f"gvx-first: gvx made its schema and a token ({r.status})")
+        token = r.json()["key"]
     folder = write_migrations(os.path.join(a.work, "gvx-first-migrations"),
                               [("0000_flowery_shatterstar", migration_statements(a.fixtures))])
     with Peer(a.peer, db, ddl=False) as peer:
@@ -109,6 +112,19 @@ def gvx_first(a, c):
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'gvx%' "
             "AND name NOT LIKE '\\_\\_%' ESCAPE '\\'"))
         c.check(tables == ["apikey"], f"gvx-first: drizzle rolled the whole migration back: {tables}")
+
+    # The README's way out: a new file made by Gitflare's migrations, the tokens copied over.
+    moved = gitflare_db(a, name="moved.db")
+    with Peer(a.peer, moved, ddl=False) as peer:
+        peer.sql("INSERT INTO user (id, name, email, email_verified, created_at, updated_at) "
+                 "VALUES ('alice', 'Alice', 'alice@example.com', 1, 0, 0)")
+        peer.sql(f"ATTACH '{db}' AS old")
+        peer.sql("INSERT INTO apikey SELECT * FROM old.apikey")
+        peer.sql("DETACH old")
+        c.check(peer.verify(token)["valid"], "moved: better-auth verifies the copied token")
+    with gvx_fleet(a, moved) as fleet:
+        c.check(gvx_authorize(fleet.servers[0], token) == (200, "alice"),
+                "moved: gvx verifies the copied token")
 
 
 def main():
