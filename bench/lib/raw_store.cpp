@@ -14,22 +14,34 @@ namespace {
 
 // Copied from ext/store/sql.cpp (kSql) on purpose: the baseline must run the very same SQL.
 // gvx-bench-sql checks at start-up that both sides leave the database in the same state.
-#define TOKEN_COLUMNS                                                                     \
-    "id, name, start, prefix, user_id, enabled, created_at, updated_at, expires_at, "    \
-    "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
-    "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at"
+#define TOKEN_COLUMNS                                                                          \
+    "a.id, a.name, a.start, a.prefix, a.user_id, "                                            \
+    "CASE WHEN s.disabled THEN 0 ELSE a.enabled END, a.created_at, a.updated_at, a.expires_at, " \
+    "CASE WHEN s.last_request IS NULL OR s.last_request <= a.last_request THEN a.last_request " \
+    "ELSE s.last_request END, "                                                                \
+    "max(coalesce(a.request_count, 0), coalesce(s.request_count, 0)), a.metadata, "           \
+    "a.rate_limit_enabled, a.rate_limit_time_window, a.rate_limit_max, a.remaining, "        \
+    "a.refill_interval, a.refill_amount, a.last_refill_at"
+#define TOKEN_FROM " FROM apikey a LEFT JOIN gvx_key_state s ON s.key_id = a.id "
 
 constexpr const char* kSelectConfig = "SELECT name, value FROM gvx_config";
-constexpr const char* kSelectByKey = "SELECT " TOKEN_COLUMNS " FROM apikey WHERE key = ?1 LIMIT 1";
+constexpr const char* kSelectByKey = "SELECT " TOKEN_COLUMNS TOKEN_FROM "WHERE a.key = ?1 LIMIT 1";
 constexpr const char* kSelectByUser =
-    "SELECT " TOKEN_COLUMNS " FROM apikey WHERE user_id = ?1 ORDER BY created_at, id";
+    "SELECT " TOKEN_COLUMNS TOKEN_FROM "WHERE a.user_id = ?1 ORDER BY a.created_at, a.rowid";
 constexpr const char* kInsertToken =
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
     "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)";
 constexpr const char* kUpdateUsage =
-    "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = ?2, "
-    "remaining = ?3, last_refill_at = ?4 WHERE id = ?1";
+    "UPDATE apikey SET request_count = ?5, last_request = ?2, remaining = ?3, "
+    "last_refill_at = ?4 WHERE id = ?1";
+constexpr const char* kUpsertStateUsage =
+    "INSERT INTO gvx_key_state (key_id, request_count, last_request) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (key_id) DO UPDATE SET request_count = max(request_count, "
+    "excluded.request_count), last_request = max(coalesce(last_request, 0), "
+    "excluded.last_request)";
+// gvx checks the schema version in each write (a changed schema: restore its indexes).
+constexpr const char* kSchemaVersion = "PRAGMA main.schema_version";
 constexpr const char* kInsertActivity =
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -38,6 +50,8 @@ constexpr const char* kPurgeTokens =
     "AND expires_at <= ?1 LIMIT ?2)";
 constexpr const char* kPurgeWindows =
     "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)";
+constexpr const char* kPurgeStates =
+    "DELETE FROM gvx_key_state WHERE key_id NOT IN (SELECT id FROM apikey)";
 constexpr const char* kPurgeOldActivity =
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
     "ORDER BY at LIMIT ?2)";
@@ -116,15 +130,24 @@ RawStore::RawStore(sqlite3* db)
       select_by_key_(prepare(db, kSelectByKey)),
       select_by_user_(prepare(db, kSelectByUser)),
       update_usage_(prepare(db, kUpdateUsage)),
+      upsert_state_usage_(prepare(db, kUpsertStateUsage)),
+      schema_version_(prepare(db, kSchemaVersion)),
       insert_activity_(prepare(db, kInsertActivity)),
       insert_token_(prepare(db, kInsertToken)),
       purge_tokens_(prepare(db, kPurgeTokens)),
       purge_windows_(prepare(db, kPurgeWindows)),
+      purge_states_(prepare(db, kPurgeStates)),
       purge_old_activity_(prepare(db, kPurgeOldActivity)),
       bump_refusal_(prepare(db, kBumpRefusal)),
       insert_refusal_(prepare(db, kInsertRefusal)),
       bump_overflow_(prepare(db, kBumpOverflow)),
       insert_overflow_(prepare(db, kInsertOverflow)) {}
+
+void RawStore::read_schema_version() {
+    sqlite3_stmt* s = schema_version_.get();
+    if (sqlite3_step(s) != SQLITE_ROW) die(kSchemaVersion, sqlite3_errmsg(db_));
+    sqlite3_reset(s);
+}
 
 RawStore::ConfigRead RawStore::read_config() {
     ConfigRead c;
@@ -189,6 +212,7 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
                                             std::string_view user_agent, std::int64_t now) {
     const std::string key = gvx::hash_key(token);
     WriteTransaction txn(db_, begin_.get(), commit_.get());
+    read_schema_version();
     sqlite3_stmt* s = select_by_key_.get();
     bind_text(s, 1, key);
     const int rc = sqlite3_step(s);
@@ -214,13 +238,14 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
     } else if (has_remaining) {
         const std::int64_t since = has_refill_at ? last_refill_at
                                                  : sqlite3_column_int64(s, kCreatedAt);
-        if (!is_null(s, kRefillInterval) && !is_null(s, kRefillAmount) &&
-            now - since >= sqlite3_column_int64(s, kRefillInterval)) {
+        if (sqlite3_column_int64(s, kRefillInterval) != 0 &&
+            sqlite3_column_int64(s, kRefillAmount) != 0 &&
+            now - since > sqlite3_column_int64(s, kRefillInterval)) {
             remaining = sqlite3_column_int64(s, kRefillAmount);
             has_refill_at = true;
             last_refill_at = now;
         }
-        if (remaining <= 0) outcome = "USAGE_EXCEEDED";
+        if (remaining == 0) outcome = "USAGE_EXCEEDED";
     }
     std::optional<std::string> owner;
     const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(s, kId));
@@ -233,7 +258,14 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
         sqlite3_bind_int64(u, 2, now);
         bind_optional(u, 3, has_remaining, remaining - 1);
         bind_optional(u, 4, has_refill_at, last_refill_at);
+        const std::int64_t count = sqlite3_column_int64(s, kRequestCount) + 1;
+        sqlite3_bind_int64(u, 5, count);
         step_done(db_, u);
+        sqlite3_stmt* st = upsert_state_usage_.get();
+        sqlite3_bind_text(st, 1, id, id_bytes, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, count);
+        sqlite3_bind_int64(st, 3, now);
+        step_done(db_, st);
     }
     if (owner) insert_activity(now, id, id_bytes, token, outcome, ip, user_agent);
     else record_refusal(now, id, id_bytes, token, outcome, ip, user_agent);
@@ -244,6 +276,7 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
 
 std::string RawStore::create(std::string_view user_id, std::string_view name, std::int64_t now) {
     WriteTransaction txn(db_, begin_.get(), commit_.get());
+    read_schema_version();
     read_config();
     auto token = gvx::generate_token(gvx::kDefaultPrefix);
     if (!token) die("generate_token", token.error().message);
@@ -262,7 +295,7 @@ std::string RawStore::create(std::string_view user_id, std::string_view name, st
     sqlite3_bind_null(s, 9);
     sqlite3_bind_null(s, 10);
     sqlite3_bind_int64(s, 11, now);
-    sqlite3_bind_null(s, 12);
+    bind_text(s, 12, "null");  // no metadata, as better-auth 1.4 stores it
     step_done(db_, s);
     txn.commit();
     return token_text;
@@ -351,7 +384,10 @@ RawPurge RawStore::purge_batch(std::int64_t now, std::int64_t batch) {
     };
     RawPurge r;
     r.tokens = run(purge_tokens_.get(), now, batch);
-    if (r.tokens > 0) step_done(db_, purge_windows_.get());
+    if (r.tokens > 0) {
+        step_done(db_, purge_windows_.get());
+        step_done(db_, purge_states_.get());
+    }
     r.activity = run(purge_old_activity_.get(), now - cfg.activity_retention, batch);
     txn.commit();
     return r;

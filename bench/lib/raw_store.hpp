@@ -43,6 +43,7 @@ class RawStore {
         std::int64_t activity_refusals_per_token = 100;
     };
     ConfigRead read_config();
+    void read_schema_version();
     void insert_activity(std::int64_t now, const char* key_id, int key_id_bytes,
                          std::string_view token, std::string_view outcome, std::string_view ip,
                          std::string_view user_agent);
@@ -52,9 +53,10 @@ class RawStore {
 
     sqlite3* db_;
     Stmt begin_, commit_;
-    Stmt select_config_, select_by_key_, select_by_user_, update_usage_, insert_activity_,
+    Stmt select_config_, select_by_key_, select_by_user_, update_usage_, upsert_state_usage_,
+        schema_version_, insert_activity_,
         insert_token_;
-    Stmt purge_tokens_, purge_windows_, purge_old_activity_;
+    Stmt purge_tokens_, purge_windows_, purge_states_, purge_old_activity_;
     Stmt bump_refusal_, insert_refusal_, bump_overflow_, insert_overflow_;
 };
 
