@@ -163,7 +163,7 @@ Response failed(const Context& ctx, const Error& e) {
 
 Response create(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
     if (answers_as_better_auth(ctx)) {
-        if (auto refused = better_auth::check_body("create", body)) return *refused;
+        if (auto refused = better_auth::check_body("create", body, caller.user_id)) return *refused;
     }
     const auto name = string_field(body, "name");
     if (name.error) return *name.error;
@@ -202,7 +202,7 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
 
 Response remove(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
     if (answers_as_better_auth(ctx)) {
-        if (auto refused = better_auth::check_body("delete", body)) return *refused;
+        if (auto refused = better_auth::check_body("delete", body, caller.user_id)) return *refused;
     }
     const auto id = string_field(body, "keyId");
     if (id.error) return *id.error;
@@ -215,7 +215,7 @@ Response remove(const Caller& caller, const rapidjson::Document& body, Context& 
 
 Response update(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
     if (answers_as_better_auth(ctx)) {
-        if (auto refused = better_auth::check_body("update", body)) return *refused;
+        if (auto refused = better_auth::check_body("update", body, caller.user_id)) return *refused;
     }
     const auto id = string_field(body, "keyId");
     if (id.error) return *id.error;

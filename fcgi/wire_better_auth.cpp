@@ -284,7 +284,8 @@ Response missing_query_id() {
     return validation("query.id", "Invalid input: expected string, received undefined");
 }
 
-std::optional<Response> check_body(std::string_view endpoint, const rapidjson::Value& body) {
+std::optional<Response> check_body(std::string_view endpoint, const rapidjson::Value& body,
+                                   std::string_view caller_id) {
     if (endpoint == "delete") return check_types(kDeleteFields, body);
     const bool create = endpoint == "create";
     if (auto err = check_types(create ? std::span<const FieldRule>(kCreateFields)
@@ -292,7 +293,8 @@ std::optional<Response> check_body(std::string_view endpoint, const rapidjson::V
                                body))
         return err;
     // A client may not act for another user, nor set what only the server may.
-    if (const rapidjson::Value* u = member(body, "userId"); u && truthy(*u))
+    if (const rapidjson::Value* u = member(body, "userId");
+        u && truthy(*u) && !(u->IsString() && std::string_view(u->GetString(), u->GetStringLength()) == caller_id))
         return say(401, kNoSession);
     for (const char* f : {"refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow",
                           "rateLimitEnabled", "permissions"}) {

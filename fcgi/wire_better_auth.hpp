@@ -42,8 +42,10 @@ Response body_refused(const Request& req, const Response& gvx_answer);
 Response not_found();
 // The query parameter id missing.
 Response missing_query_id();
-// better-auth's own checks of a create or update body, before gvx's: the first refusal.
-std::optional<Response> check_body(std::string_view endpoint, const rapidjson::Value& body);
+// better-auth's own checks of a create, update or delete body by the caller, before gvx's: the
+// first refusal.
+std::optional<Response> check_body(std::string_view endpoint, const rapidjson::Value& body,
+                                   std::string_view caller_id);
 // The checks better-auth makes of an update once it found the token: lengths, expiresIn,
 // metadata, and that there is something to change.
 std::optional<Response> check_update_values(const rapidjson::Value& body);
