@@ -148,11 +148,13 @@ bool answers_as_better_auth(const Context& ctx) { return ctx.options.wire == Wir
 // The answers that differ with --wire: a token, a missing token, a refusal from the store.
 Response token_answer(const Context& ctx, const TokenRecord& t,
                       std::optional<std::string_view> key = {}) {
-    return json_ok(answers_as_better_auth(ctx) ? better_auth::token_json(t, key) : token_json(t, key));
+    return json_ok(answers_as_better_auth(ctx) ? better_auth::token_json(t, key)
+                                               : token_json(t, key));
 }
 
 Response no_such_token(const Context& ctx) {
-    return answers_as_better_auth(ctx) ? better_auth::not_found() : json_error(404, "NOT_FOUND", "no such token");
+    return answers_as_better_auth(ctx) ? better_auth::not_found()
+                                       : json_error(404, "NOT_FOUND", "no such token");
 }
 
 Response failed(const Context& ctx, const Error& e) {
@@ -344,8 +346,8 @@ Response list(const Caller& caller, const Request&, Context& ctx) {
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
         w.StartArray();
-        auto st = ctx.store.each_token(caller.user_id,
-                                       [&](const TokenRecord& t) { better_auth::write_token(w, t); });
+        auto st = ctx.store.each_token(
+            caller.user_id, [&](const TokenRecord& t) { better_auth::write_token(w, t); });
         if (!st) return failed(ctx, st.error());
         w.EndArray();
         return json_ok(std::string(buf.GetString(), buf.GetSize()));
@@ -421,7 +423,8 @@ Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
     for (const Route& r : kRoutes) {
         if (r.name == endpoint) route = &r;
     }
-    if (answers_as_better_auth(ctx) && (!route || req.method != route->method)) return better_auth::no_route();
+    if (answers_as_better_auth(ctx) && (!route || req.method != route->method))
+        return better_auth::no_route();
     if (!route) return json_error(404, "NOT_FOUND", "no such endpoint");
     if (req.method != route->method) {
         Response r = json_error(405, "METHOD_NOT_ALLOWED",

@@ -178,7 +178,8 @@ Result<Options> parse_options(int argc, char** argv) {
             if (st && c == "both") o.session_cookie = SessionCookie::both;
             else if (st && c == "secure") o.session_cookie = SessionCookie::secure;
             else if (st && c == "plain") o.session_cookie = SessionCookie::plain;
-            else if (st) st = invalid("--session-cookie must be both, secure or plain (got " + c + ")");
+            else if (st)
+                st = invalid("--session-cookie must be both, secure or plain (got " + c + ")");
         } else if (arg == "--backlog") {
             std::string n;
             st = value(n);

@@ -92,7 +92,8 @@ constexpr FieldRule kCreateFields[] = {
     {"remaining", Type::number, true, false},       {"metadata", Type::any, true, false},
     {"refillAmount", Type::number, false, false},   {"refillInterval", Type::number, false, false},
     {"rateLimitTimeWindow", Type::number, false, false},
-    {"rateLimitMax", Type::number, false, false},   {"rateLimitEnabled", Type::boolean, false, false},
+    {"rateLimitMax", Type::number, false, false},
+    {"rateLimitEnabled", Type::boolean, false, false},
     {"permissions", Type::permissions, false, false},
 };
 constexpr FieldRule kUpdateFields[] = {
@@ -100,19 +101,22 @@ constexpr FieldRule kUpdateFields[] = {
     {"name", Type::string, false, false},           {"enabled", Type::boolean, false, false},
     {"remaining", Type::number, false, false},      {"refillAmount", Type::number, false, false},
     {"refillInterval", Type::number, false, false}, {"metadata", Type::any, true, false},
-    {"expiresIn", Type::number, true, false},       {"rateLimitEnabled", Type::boolean, false, false},
+    {"expiresIn", Type::number, true, false},
+    {"rateLimitEnabled", Type::boolean, false, false},
     {"rateLimitTimeWindow", Type::number, false, false},
     {"rateLimitMax", Type::number, false, false},   {"permissions", Type::permissions, true, false},
 };
 
 constexpr FieldRule kDeleteFields[] = {{"keyId", Type::string, false, true}};
 
-std::optional<Response> check_types(std::span<const FieldRule> rules, const rapidjson::Value& body) {
+std::optional<Response> check_types(std::span<const FieldRule> rules,
+                                    const rapidjson::Value& body) {
     for (const FieldRule& f : rules) {
         const rapidjson::Value* v = member(body, f.name);
         const std::string where = std::string("body.") + f.name;
         if (!v) {
-            if (f.required) return validation(where, "Invalid input: expected string, received undefined");
+            if (f.required)
+                return validation(where, "Invalid input: expected string, received undefined");
             continue;
         }
         if (v->IsNull() && f.nullable) continue;
@@ -141,7 +145,9 @@ std::optional<Response> check_types(std::span<const FieldRule> rules, const rapi
     return std::nullopt;
 }
 
-bool present(const rapidjson::Value& body, const char* name) { return member(body, name) != nullptr; }
+bool present(const rapidjson::Value& body, const char* name) {
+    return member(body, name) != nullptr;
+}
 
 std::optional<Response> check_expires_in(const rapidjson::Value& body) {
     const rapidjson::Value* e = member(body, "expiresIn");
@@ -270,12 +276,14 @@ Response caller_refused(std::string_view endpoint, const Response& gvx_answer) {
 
 Response body_refused(const Request& req, const Response& gvx_answer) {
     if (gvx_answer.status != 400) return gvx_answer;
-    if (req.body.empty()) return validation("body", "Invalid input: expected object, received undefined");
+    if (req.body.empty())
+        return validation("body", "Invalid input: expected object, received undefined");
     rapidjson::Document doc;
     doc.Parse(req.body.data(), req.body.size());
     // Malformed JSON stays gvx's 400: better-auth 1.4.9 fails it with a bare 500.
     if (doc.HasParseError() || doc.IsObject()) return gvx_answer;
-    return validation("body", "Invalid input: expected object, received " + std::string(zod_type(doc)));
+    return validation("body",
+                      "Invalid input: expected object, received " + std::string(zod_type(doc)));
 }
 
 Response not_found() { return say(404, kNotFound); }
@@ -293,9 +301,11 @@ std::optional<Response> check_body(std::string_view endpoint, const rapidjson::V
                                body))
         return err;
     // A client may not act for another user, nor set what only the server may.
-    if (const rapidjson::Value* u = member(body, "userId");
-        u && truthy(*u) && !(u->IsString() && std::string_view(u->GetString(), u->GetStringLength()) == caller_id))
-        return say(401, kNoSession);
+    if (const rapidjson::Value* u = member(body, "userId"); u && truthy(*u)) {
+        const bool caller = u->IsString() &&
+                            std::string_view(u->GetString(), u->GetStringLength()) == caller_id;
+        if (!caller) return say(401, kNoSession);
+    }
     for (const char* f : {"refillAmount", "refillInterval", "rateLimitMax", "rateLimitTimeWindow",
                           "rateLimitEnabled", "permissions"}) {
         if (present(body, f)) return say(400, kServerOnly);

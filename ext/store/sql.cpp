@@ -24,7 +24,8 @@ constexpr const char* kSql[] = {
     // select_by_id_user
     "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.id = ?1 AND a.user_id = ?2",
     // select_by_user
-    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.user_id = ?1 ORDER BY a.created_at, a.rowid",
+    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM
+    "WHERE a.user_id = ?1 ORDER BY a.created_at, a.rowid",
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "

@@ -195,7 +195,8 @@ Result<std::optional<TokenRecord>> Store::update(std::string_view id, std::strin
                 q.bind(1, id).bind(2, user_id).bind(3, c.name);
                 q.bind(4, c.enabled ? std::optional<std::int64_t>(*c.enabled ? 1 : 0)
                                     : std::nullopt);
-                q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at).bind(7, now);
+                q.bind(5, std::int64_t{c.set_expires_at ? 1 : 0}).bind(6, c.expires_at);
+                q.bind(7, now);
                 q.bind(8, std::int64_t{c.set_metadata ? 1 : 0});
                 q.bind(9, std::string_view(stored_metadata(c.metadata)));
                 q.bind(10, std::int64_t{c.set_permissions ? 1 : 0}).bind(11, permissions);
