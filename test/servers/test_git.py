@@ -76,7 +76,7 @@ class Site:
 
     def token_id(self, label):
         with harness.db_connect(self.db) as c:
-            return c.execute("SELECT id FROM gvx_tokens WHERE start = ? AND name LIKE ?",
+            return c.execute("SELECT id FROM apikey WHERE start = ? AND name LIKE ?",
                              (self.tokens[label][:6], f"{label} %")).fetchone()[0]
 
     def make_tokens(self):
