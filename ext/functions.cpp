@@ -38,7 +38,8 @@
 **   gvx_check_format(token)                    -> INTEGER 1 if prefix + 64 base62 + checksum
 **   gvx_key_hash(token)                        -> TEXT what apikey.key stores for the token
 **   gvx_version()                              -> TEXT
-** The view gvx_tokens lists tokens without their hashes; the table gvx_activity is the log.
+** The view gvx_tokens (TEMP: made in each connection that loads gvx) lists tokens without
+** their hashes; the table gvx_activity is the log.
 */
 #include <cassert>
 #include <chrono>
@@ -431,7 +432,7 @@ int register_functions(sqlite3* db, char** error_message) {
     }
     if (rc == SQLITE_OK) {
         sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, on_trace, conn);
-        // Create or migrate the schema now, so gvx_config and the gvx_tokens view exist right
+        // Create or migrate the schema now, so gvx_config and the TEMP view gvx_tokens exist right
         // after `.load`. Best effort: a read-only or busy database is prepared on first use.
         (void)conn->store.prepare();
     }
