@@ -560,7 +560,8 @@ class BasicProvider(EverythingWithToken):
             c.execute('CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, username TEXT)')
             c.execute('INSERT INTO "user" VALUES (?, ?, ?)', ("usr_7Qx", "Carol", "carol"))
             # Where the user table exists, only its users have tokens that verify.
-            c.executemany('INSERT INTO "user" VALUES (?, ?, NULL)', [(ALICE, "Alice"), (BOB, "Bob")])
+            for user in (ALICE, BOB):
+                c.execute('INSERT INTO "user" VALUES (?, ?, NULL)', (user, user.title()))
         cls.site.create_token("carol", "usr_7Qx")
         cls.site.start()
         cls.addClassCleanup(cls.site.stop)
