@@ -4,7 +4,7 @@ namespace gvx {
 namespace {
 
 // A token as gvx sees it: apikey, with what gvx recorded in gvx_key_state where better-auth's
-// whole-row writes may have undone it (sql/002_gitflare.sql): a disable made through gvx, and
+// whole-row writes may have undone it (sql/004_gitflare.sql): a disable made through gvx, and
 // the highest request_count and last_request gvx wrote.
 #define GVX_TOKEN_COLUMNS                                                                      \
     "a.id, a.name, a.start, a.prefix, a.user_id, "                                            \
