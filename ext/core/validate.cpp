@@ -43,13 +43,6 @@ Status check_text(std::string_view field, std::string_view v, std::size_t max_by
     return Ok{};
 }
 
-static Status check_metadata_size(const std::optional<std::string>& metadata) {
-    if (metadata && metadata->size() > kMaxMetadataBytes)
-        return invalid_field("metadata", "is too long (at most " +
-                                             std::to_string(kMaxMetadataBytes) + " bytes of JSON)");
-    return Ok{};
-}
-
 Status validate(const NewToken& t, std::int64_t now) {
     if (t.user_id.empty()) return invalid_field("user_id", "must not be empty");
     GVX_TRY(check_text("user_id", t.user_id, kMaxUserIdBytes));

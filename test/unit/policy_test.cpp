@@ -119,17 +119,17 @@ TEST(Policy, OwnerStandingAfterExpiryBeforeUsage) {
     } f;
     TokenRecord t = token();
     t.remaining = 3;
-    auto d = decide(&t, false, kNow, f);
+    auto d = decide(&t, false, nullptr, kNow, f);
     ASSERT_TRUE(d);
     EXPECT_EQ(d->outcome, Outcome::user_banned);
     EXPECT_EQ(d->remaining, std::nullopt);  // nothing to count
     f.standing = Outcome::user_missing;
-    EXPECT_EQ(decide(&t, false, kNow, f)->outcome, Outcome::user_missing);
+    EXPECT_EQ(decide(&t, false, nullptr, kNow, f)->outcome, Outcome::user_missing);
     t.enabled = false;
-    EXPECT_EQ(decide(&t, false, kNow, f)->outcome, Outcome::disabled);
+    EXPECT_EQ(decide(&t, false, nullptr, kNow, f)->outcome, Outcome::disabled);
     f.standing = Outcome::ok;
     t.enabled = true;
-    EXPECT_EQ(decide(&t, false, kNow, f)->remaining, 2);
+    EXPECT_EQ(decide(&t, false, nullptr, kNow, f)->remaining, 2);
     EXPECT_EQ(outcome_code(Outcome::user_banned), "USER_BANNED");
     EXPECT_EQ(outcome_code(Outcome::user_missing), "INVALID_USER_ID_FROM_API_KEY");
 }
