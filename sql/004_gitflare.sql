@@ -1,4 +1,4 @@
--- gvx schema, version 2: living beside Gitflare (better-auth) on one database.
+-- gvx schema, version 4: living beside Gitflare (better-auth) on one database.
 --
 -- No view on apikey any more: SQLite's ALTER TABLE ... RENAME checks every view, and drizzle's
 -- rebuild of apikey (create __new_apikey, copy, drop apikey, rename) failed on gvx_tokens
