@@ -63,6 +63,10 @@ class Page:
                 return r
         return None
 
+    def select(self, label):
+        """The <select> a label names, as selenium's Select."""
+        return Select(self.field(label))
+
     def fact(self, row, label):
         return row.find_element(By.XPATH, f".//dt[normalize-space()='{label}']/../dd").text
 
@@ -137,6 +141,9 @@ class Page:
 
     def keys(self, *keys):
         ActionChains(self.d).send_keys(*keys).perform()
+
+    def shift_tab(self):
+        ActionChains(self.d).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
 
     def focus_outline(self):
         """(outline-style, outline-width in px) of the focused element."""

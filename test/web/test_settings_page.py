@@ -10,13 +10,16 @@ python3-selenium is missing. Screenshots go to GVX_WEB_SCREENSHOTS (CTest: the b
 - Basic login (scripts/<server>/api-basic.conf): sign in, generate a token, read it from the
   page, clone with it through git (scripts/<server>/git-everything-with-token.conf), reload
   (the token is gone from the page), revoke it through the dialog, and see git refused;
-  usage and activity; disable/enable, rename, rotate; the expiry warnings; the API's errors
-  next to their field; keyboard only; phone width and dark mode.
+  usage and activity; disable/enable, rename; rotate (POST /rotate) at once and with a grace
+  period, the permissions kept; a read-only token's push refused with 403; permissions shown
+  as words; the expiry warnings; the API's errors next to their field; keyboard only; phone
+  width and dark mode.
 - Session cookie (api-session.conf): better-auth's cookie, and the CSRF check passed by the
   browser's own Origin header.
 - After every test: nothing in the browser's console but the HTTP errors that test expects.
 """
 
+import json
 import os
 import pathlib
 import re
@@ -131,6 +134,48 @@ class PageCase(unittest.TestCase):
         _, r = self.clone(token, check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Authentication failed", r.stderr)
+
+    def rotate(self, name, grace=None):
+        """Rotates the (newest) token called name through its row's button and the dialog,
+        choosing grace ("In 1 hour", ...) if given; the new token as the page shows it."""
+        before = self.page.new_token()
+        self.page.button("Rotate", self.page.row(name)).click()
+        self.page.wait(lambda d: self.page.dialog_open("rotate-dialog"))
+        choice = self.page.select("The old token stops working")
+        self.assertEqual(choice.first_selected_option.text, "At once")  # the default, each time
+        if grace is not None:
+            choice.select_by_visible_text(grace)
+        self.page.button("Rotate", self.page.dialog("rotate-dialog")).click()
+        self.page.wait(lambda d: self.page.new_token() not in ("", before)
+                       and not self.page.dialog_open("rotate-dialog"), "no rotated token shown")
+        rotated = self.page.new_token()
+        self.assertRegex(rotated, TOKEN_RE)
+        self.secrets.append(rotated)
+        self.page.wait(lambda d: self.page.row(name) is not None
+                       and self.page.row(name).get_attribute("data-token-id")
+                       == self.newest_id_in_db(name), f"the list does not show {name!r}'s successor")
+        return rotated
+
+    def newest_id_in_db(self, name):
+        with harness.sqlite(self.site.db) as c:
+            row = c.execute("SELECT id FROM apikey WHERE name = ? ORDER BY created_at DESC, rowid DESC "
+                            "LIMIT 1", (name,)).fetchone()
+        return row[0] if row else None
+
+    def push(self, token):
+        """A commit pushed with token: git's result; main is unchanged when it is refused."""
+        dest, _ = self.clone(token)
+        (dest / "new-file").write_text(f"a change {time.time()}\n")
+        self.site.git("-C", dest, "add", "new-file")
+        self.site.git("-C", dest, "commit", "-q", "-m", "a push from the page tests")
+        return self.site.git("-C", dest, "push", "origin", "HEAD:main", check=False)
+
+    def assert_push_refused(self, token):
+        before = self.site.head()
+        r = self.push(token)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("403", r.stderr)
+        self.assertEqual(self.site.head(), before)
 
     def token_row_in_db(self, name):
         with harness.sqlite(self.site.db) as c:
@@ -292,21 +337,20 @@ class BasicLogin(PageCase):
         self.page.wait(lambda d: self.page.row("ci deploy (prod)") is not None)
         self.assertIsNone(self.page.row("ci deploy"))
 
-        # Rotate: a new token with the same name, shown once; the old one stops.
-        old_ids = {r[0] for r in self.token_row_in_db("ci deploy (prod)")}
-        self.expected_console.append(r"api-key/rotate - Failed to load resource: .* status of 404")
-        before = self.page.new_token()
-        self.page.button("Rotate", self.page.row("ci deploy (prod)")).click()
-        self.page.wait(lambda d: self.page.dialog_open("rotate-dialog"))
-        self.page.button("Rotate", self.page.dialog("rotate-dialog")).click()
-        self.page.wait(lambda d: self.page.new_token() not in ("", before))
-        rotated = self.page.new_token()
-        self.assertRegex(rotated, TOKEN_RE)
-        self.secrets.append(rotated)
-        self.page.wait(lambda d: len(self.page.rows()) and self.page.row("ci deploy (prod)"))
-        new_ids = {r[0] for r in self.token_row_in_db("ci deploy (prod)")}
-        self.assertEqual(len(new_ids), 1)
-        self.assertNotEqual(new_ids, old_ids)
+        # Rotate (POST /rotate), the old token stopping at once, the default: a new token with
+        # the same name and permissions, shown once; the old one is gone and git refuses it.
+        [(old_id, _, _, _, old_permissions)] = self.token_row_in_db("ci deploy (prod)")
+        shown = self.page.fact(self.page.row("ci deploy (prod)"), "Permissions")
+        self.assertEqual(shown, "Read and write, all repositories")
+        rotated = self.rotate("ci deploy (prod)")
+        self.assertIn("The old token has stopped working",
+                      self.d.find_element("id", "new-token-note").text)
+        [(new_id, _, _, _, new_permissions)] = self.token_row_in_db("ci deploy (prod)")
+        self.assertNotEqual(new_id, old_id)
+        self.assertEqual(new_permissions, old_permissions)
+        self.assertEqual(self.page.fact(self.page.row("ci deploy (prod)"), "Permissions"), shown)
+        self.assertEqual(len([r for r in self.page.rows()
+                              if r.get_attribute("data-token-id") == old_id]), 0)
         self.assert_refused(token)
         self.clone(rotated)
 
@@ -372,6 +416,18 @@ class BasicLogin(PageCase):
         self.assertEqual(self.page.unnamed_controls(), [])
         self.page.keys(self.page.K.ESCAPE)
         self.page.wait(lambda d: not self.page.dialog_open("revoke-dialog"))
+        # The rotate dialog: its grace choice is named, and reached by keyboard from Cancel.
+        self.page.button("Rotate", self.page.row("labelled")).click()
+        self.page.wait(lambda d: self.page.dialog_open("rotate-dialog"))
+        self.assertEqual(self.page.unnamed_controls(), [])
+        self.assertIn(("combobox", "The old token stops working"), self.page.named_controls())
+        self.shot("14-rotate-dialog")
+        self.assertEqual(self.page.active().text, "Cancel")
+        self.page.shift_tab()
+        self.assertEqual(self.page.active().get_attribute("id"), "rotate-grace")
+        self.page.keys(self.page.K.ESCAPE)
+        self.page.wait(lambda d: not self.page.dialog_open("rotate-dialog"))
+        self.assertEqual(len(self.token_row_in_db("labelled")), 1)  # nothing rotated
 
     def test_f_phone_width_and_dark(self):
         self.d.set_window_size(390, 844)
@@ -405,9 +461,19 @@ class BasicLogin(PageCase):
             expiry = "NULL" if expires is None else str(expires)
             made[name] = harness.gvx_sql(self.site.db, f"SELECT gvx_create('alice', '{name}', "
                                                        f"{expiry}) ->> 'id';").strip()
+        scoped = '{"repo:alice/project":["read","write"],"repo:alice/docs":["read"]}'
+        made["scoped"] = harness.gvx_sql(self.site.db, f"SELECT gvx_create('alice', 'scoped', "
+                                                       f"NULL, NULL, NULL, '{scoped}') ->> 'id';"
+                                         ).strip()
         with harness.sqlite(self.site.db) as c:
             c.execute("UPDATE apikey SET enabled = 0 WHERE id = ?", (made["old laptop"],))
         self.open()
+        # Permissions read as words: NULL (made before permissions, or by better-auth) is what
+        # such a token may do; repositories are named, grouped by what it may do with them.
+        self.assertEqual(self.page.fact(self.page.row("backup job"), "Permissions"),
+                         "Read and write, all repositories")
+        self.assertEqual(self.page.fact(self.page.row("scoped"), "Permissions"),
+                         "Read and write: alice/project; read only: alice/docs")
         token = self.generate("deploy key", permissions="Read only")
         self.clone(token)
         self.d.refresh()
@@ -435,20 +501,79 @@ class BasicLogin(PageCase):
     def test_g_read_only_token_cannot_push(self):
         self.open()
         token = self.generate("read only", permissions="Read only")
-        shown = self.page.fact(self.page.row("read only"), "Permissions")
-        stored = self.token_row_in_db("read only")[0][4]
-        if stored is None:
-            self.skipTest("this gvx-fcgi does not store permissions yet (issue 12)")
-        self.assertEqual(shown, "Read only, all repositories")
-        dest, _ = self.clone(token)
-        (dest / "new-file").write_text("a change\n")
-        self.site.git("-C", dest, "add", "new-file")
-        self.site.git("-C", dest, "commit", "-q", "-m", "a push with a read-only token")
-        before = self.site.head()
-        r = self.site.git("-C", dest, "push", "origin", "HEAD:main", check=False)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("403", r.stderr)
-        self.assertEqual(self.site.head(), before)
+        self.assertEqual(self.page.fact(self.page.row("read only"), "Permissions"),
+                         "Read only, all repositories")
+        self.assertEqual(json.loads(self.token_row_in_db("read only")[0][4]), {"repo": ["read"]})
+        self.clone(token)
+        self.assert_push_refused(token)  # 403: known, but not allowed to push
+        # The refusal is in the token's activity, as the page shows it.
+        self.d.refresh()
+        self.page.wait_loaded()
+        row = self.page.row("read only")
+        self.page.button("Activity", row).click()
+        self.page.wait(lambda d: "Refused: not permitted"
+                       in row.find_element("css selector", ".activity").text)
+        # A read-and-write token made the same way pushes: the 403 was the permission's doing.
+        writer = self.generate("read and write", permissions="Read and write")
+        r = self.push(writer)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_i_rotate_with_grace_keeps_the_permissions(self):
+        self.open()
+        # Chosen repositories, read only: the one this site serves and one it does not.
+        self.page.fill_form("deploy (rotating)", permissions="Chosen repositories",
+                            repos="project\nalice/elsewhere")
+        self.page.select("Access to these repositories").select_by_visible_text("Read only")
+        self.page.button("Generate token").click()
+        self.page.wait(lambda d: self.page.row("deploy (rotating)") is not None)
+        token = self.page.new_token()
+        self.assertRegex(token, TOKEN_RE)
+        self.secrets.append(token)
+        shown = self.page.fact(self.page.row("deploy (rotating)"), "Permissions")
+        self.assertEqual(shown, "Read only: project, alice/elsewhere")
+        [(old_id, _, _, _, stored)] = self.token_row_in_db("deploy (rotating)")
+        self.assertEqual(json.loads(stored), {"repo:project": ["read"],
+                                              "repo:alice/elsewhere": ["read"]})
+        self.clone(token)
+
+        # Rotate, the old one working for one more hour.
+        started = now_ms()
+        rotated = self.rotate("deploy (rotating)", grace="In 1 hour")
+        self.shot("13-rotated-with-grace")
+        note = self.d.find_element("id", "new-token-note").text
+        self.assertIn("The old token keeps working until", note)
+        self.assertIn("in 1 hour", note)
+        rows = {r[0]: r for r in self.token_row_in_db("deploy (rotating)")}
+        self.assertEqual(len(rows), 2)
+        new_id = next(i for i in rows if i != old_id)
+        self.assertEqual(rows[new_id][4], stored)  # the same permissions, as stored
+        self.assertTrue(started + 3_600_000 <= rows[old_id][3] <= now_ms() + 3_600_000,
+                        rows[old_id])
+        # Both listed with the same permissions; the old one marked as expiring within the hour.
+        listed = {r.get_attribute("data-token-id"): r for r in self.page.rows()}
+        self.assertEqual(self.page.fact(listed[new_id], "Permissions"), shown)
+        self.assertEqual(self.page.fact(listed[old_id], "Permissions"), shown)
+        self.assertIn("Expires soon", self.page.badges(listed[old_id]))
+        self.assertIn("In 1 hour", self.page.fact(listed[old_id], "Expires"))
+
+        # During the grace both clone; the new one is read only too: its push gets 403.
+        self.clone(token)
+        self.clone(rotated)
+        self.assert_push_refused(rotated)
+
+        # The end of the grace (its hour moved into the past): git refuses the old token, the
+        # new one still clones, and the page shows the old one as expired.
+        with harness.sqlite(self.site.db) as c:
+            c.execute("UPDATE apikey SET expires_at = ? WHERE id = ?", (now_ms() - 1000, old_id))
+        self.assert_refused(token)
+        self.clone(rotated)
+        self.d.refresh()
+        self.page.wait_loaded()
+        listed = {r.get_attribute("data-token-id"): r for r in self.page.rows()}
+        self.assertIn("Expired", self.page.badges(listed[old_id]))
+        self.assertIn("Active", self.page.badges(listed[new_id]))
+        for token_id in (old_id, new_id):
+            harness.gvx_sql(self.site.db, f"SELECT gvx_revoke('{token_id}');")
 
 
 class SessionCookie(PageCase):
@@ -493,8 +618,11 @@ class SessionCookie(PageCase):
                            "value": harness.sign_cookie(SESSION_TOKEN, SESSION_SECRET)})
         self.open()
         self.assertFalse(self.d.find_element("id", "page-status").is_displayed())
-        # Gitflare's own token of alice's, made by better-auth, is listed with the rest.
+        # Gitflare's own token of alice's, made by better-auth, is listed with the rest; its
+        # permissions are NULL: read and write, everywhere.
         self.assertIsNotNone(self.page.row("CI"))
+        self.assertEqual(self.page.fact(self.page.row("CI"), "Permissions"),
+                         "Read and write, all repositories")
         token = self.generate("made with a cookie")  # a POST: the CSRF check passed
         self.assertEqual(self.token_row_in_db("made with a cookie")[0][1], "u_alice")
         self.shot("12-session")

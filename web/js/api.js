@@ -57,5 +57,7 @@ export const api = {
   create: (fields) => call("POST", "create", { body: fields }),
   update: (keyId, changes) => call("POST", "update", { body: { keyId, ...changes } }),
   remove: (keyId) => call("POST", "delete", { body: { keyId } }),
-  rotate: (keyId) => call("POST", "rotate", { body: { keyId } }),
+  // graceSeconds: how long the old token keeps working (0: it stops at once).
+  rotate: (keyId, graceSeconds = 0) => call("POST", "rotate", {
+    body: graceSeconds > 0 ? { keyId, graceSeconds } : { keyId } }),
 };

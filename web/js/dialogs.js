@@ -35,13 +35,18 @@ class ActionDialog {
     if (result === null && this.opener?.isConnected) this.opener.focus();
   }
 
+  // What the action is given: the dialog's field, if it has one.
+  value() {
+    return this.input?.value;
+  }
+
   async submitted(event) {
     if (event.submitter?.value !== this.kind || !this.pending) return;  // Cancel closes
     event.preventDefault();
     const buttons = this.form.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      const result = await this.pending.action(this.input?.value);
+      const result = await this.pending.action(this.value());
       const { resolve } = this.pending;
       this.pending = null;
       this.dialog.close(this.kind);
@@ -55,7 +60,7 @@ class ActionDialog {
   }
 }
 
-// Revoke and rotate: "Revoke <name>?" with Cancel (focused first) and the action's button.
+// Revoke: "Revoke <name>?" with Cancel (focused first) and the action's button.
 export class ConfirmDialog extends ActionDialog {
   constructor(kind) {
     super(kind, $(`${kind}-error`));
@@ -79,5 +84,23 @@ export class RenameDialog extends ActionDialog {
     const answer = this.open(opener, action);
     this.input.select();
     return answer;
+  }
+}
+
+// Rotate: like revoke, with a choice of how long the old token keeps working (a number of
+// seconds, given to the action; "At once" each time the dialog opens).
+export class RotateDialog extends ConfirmDialog {
+  constructor() {
+    super("rotate");
+    this.grace = $("rotate-grace");
+  }
+
+  ask(tokenName, opener, action) {
+    this.grace.value = "0";
+    return super.ask(tokenName, opener, action);
+  }
+
+  value() {
+    return Number(this.grace.value);
   }
 }

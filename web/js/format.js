@@ -19,12 +19,13 @@ export function formatDateTime(ms) {
 const UNITS = [["year", 365 * DAY_MS], ["month", 30 * DAY_MS], ["week", 7 * DAY_MS],
                ["day", DAY_MS], ["hour", 3_600_000], ["minute", 60_000]];
 
-// "3 minutes ago", "in 6 days", "just now".
+// "3 minutes ago", "in 6 days", "just now". A unit is used once the time reaches it to the
+// half minute: an hour from now, a moment later, is "in 1 hour", not "in 60 minutes".
 export function relativeTime(ms, now = Date.now()) {
   const delta = ms - now;
   if (Math.abs(delta) < 45_000) return "just now";
   for (const [unit, size] of UNITS) {
-    if (Math.abs(delta) >= size || unit === "minute") {
+    if (Math.abs(delta) + 30_000 >= size || unit === "minute") {
       return relativeFormat.format(Math.round(delta / size), unit);
     }
   }
@@ -42,56 +43,64 @@ export function expiry(token, now = Date.now()) {
 }
 
 // better-auth keeps permissions as a JSON object (a string in the database): resource ->
-// actions. NULL means what every token could do before permissions existed: read and write
-// on every repository.
-export function parsePermissions(value) {
-  if (value === null || value === undefined || value === "") return null;
-  if (typeof value === "string") {
-    try {
-      return parsePermissions(JSON.parse(value));
-    } catch {
-      return { unreadable: [value] };
-    }
-  }
-  if (typeof value === "object" && !Array.isArray(value)) return value;
-  return { unreadable: [String(value)] };
-}
-
-// A JSON object given as an object or as its text (the database keeps text); else null.
-export function parseObject(value) {
+// actions. null means NULL: what every token could do before permissions existed (and what
+// better-auth's own tokens have), read and write on every repository. Text gvx cannot read
+// grants nothing (as the authorizer treats it): {unreadable: true}.
+function parsePermissions(value) {
+  if (value === null || value === undefined) return null;
   let v = value;
   if (typeof v === "string") {
     try {
       v = JSON.parse(v);
     } catch {
-      return null;
+      return { unreadable: true };
     }
+    if (v === null) return null;
   }
-  return v && typeof v === "object" && !Array.isArray(v) ? v : null;
+  if (v && typeof v === "object" && !Array.isArray(v)) return { grants: v };
+  return { unreadable: true };
 }
 
+// "read and write", "read only", "write only" (push but not clone), or the actions as listed.
 function accessText(actions) {
-  const list = Array.isArray(actions) ? actions : [];
-  if (list.includes("read") && list.includes("write")) return "read and write";
-  if (list.includes("write")) return "write";
-  if (list.includes("read")) return "read only";
-  return list.join(", ") || "nothing";
+  const list = Array.isArray(actions) ? actions.map(String) : [];
+  const read = list.includes("read");
+  const write = list.includes("write");
+  const others = list.filter((a) => a !== "read" && a !== "write");
+  let text = read && write ? "read and write" : read ? "read only" : write ? "write only" : "";
+  if (others.length) text = [text, ...others].filter(Boolean).join(", ");
+  return text || "no access";
 }
 
+const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+// One line a person reads: "Read and write, all repositories", "Read only: alice/docs, bob/x",
+// "Read only, all repositories; read and write: alice/project". Repositories with the same
+// access are listed together; resources of other applications are shown as they are.
 export function permissionsText(value) {
   const perms = parsePermissions(value);
   if (perms === null) return "Read and write, all repositories";
+  if (perms.unreadable) return "No access (the stored permissions cannot be read)";
   const parts = [];
-  for (const [resource, actions] of Object.entries(perms)) {
+  const repositoriesByAccess = new Map();  // access -> [path]
+  const elsewhere = [];
+  for (const [resource, actions] of Object.entries(perms.grants)) {
     if (resource === "repo") {
       const access = accessText(actions);
-      parts.push(`${access.charAt(0).toUpperCase()}${access.slice(1)}, all repositories`);
+      parts.push(access === "no access" ? "no access to any repository"
+                                        : `${access}, all repositories`);
     } else if (resource.startsWith("repo:")) {
-      parts.push(`${resource.slice(5)} (${accessText(actions)})`);
+      const access = accessText(actions);
+      if (!repositoriesByAccess.has(access)) repositoriesByAccess.set(access, []);
+      repositoriesByAccess.get(access).push(resource.slice(5));
     } else {
-      parts.push(`${resource}: ${Array.isArray(actions) ? actions.join(", ") : String(actions)}`);
+      const list = Array.isArray(actions) ? actions.join(", ") : String(actions);
+      elsewhere.push(`${resource}: ${list || "no access"}`);
     }
   }
+  for (const [access, paths] of repositoriesByAccess) parts.push(`${access}: ${paths.join(", ")}`);
+  if (parts.length) parts[0] = capitalised(parts[0]);
+  parts.push(...elsewhere);  // another application's names, as they are
   return parts.length ? parts.join("; ") : "No access";
 }
 

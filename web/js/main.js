@@ -25,19 +25,22 @@ function signedOut() {
 }
 
 // The new token, shown once: it lives only in this element until the page is left or the
-// panel dismissed; nothing stores it.
-function showNewToken(created) {
+// panel dismissed; nothing stores it. A rotation says what became of the old token.
+function showNewToken(created, { verb = "generated", note = "" } = {}) {
   const panel = $("new-token-panel");
   $("new-token").textContent = created.key;
   $("copy-status").textContent = "";
+  $("new-token-note").textContent = note;
+  $("new-token-note").hidden = !note;
   $("clone-example").textContent = `git clone ${window.location.origin}/git/REPOSITORY.git`;
   panel.hidden = false;
   $("new-token-title").focus();
-  announce(`Token ${created.name} generated. Copy it now: you will not see it again.`);
+  announce(`Token ${created.name} ${verb}. Copy it now: you will not see it again. ${note}`);
 }
 
 function hideNewToken() {
   $("new-token").textContent = "";
+  $("new-token-note").textContent = "";
   $("new-token-panel").hidden = true;
   $("token-name").focus();
 }

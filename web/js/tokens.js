@@ -2,9 +2,9 @@
 // disable/enable, rotate, revoke).
 
 import { api, ApiError } from "./api.js";
-import { expiry, formatDate, formatDateTime, outcomeText, parseObject, parsePermissions,
-         permissionsText, relativeTime } from "./format.js";
-import { ConfirmDialog, RenameDialog } from "./dialogs.js";
+import { expiry, formatDate, formatDateTime, outcomeText, permissionsText,
+         relativeTime } from "./format.js";
+import { ConfirmDialog, RenameDialog, RotateDialog } from "./dialogs.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,7 +32,7 @@ export class TokenList {
     this.onSignedOut = onSignedOut;
     this.tokens = [];
     this.revokeDialog = new ConfirmDialog("revoke");
-    this.rotateDialog = new ConfirmDialog("rotate");
+    this.rotateDialog = new RotateDialog();
     this.renameDialog = new RenameDialog();
   }
 
@@ -150,11 +150,21 @@ export class TokenList {
     $("tokens-title").focus();
   }
 
+  // POST /rotate: one atomic step on the server (same name, permissions and metadata). The
+  // new token is shown before the list is fetched again, so a failing reload cannot lose it.
   async rotate(token, opener) {
-    const created = await this.rotateDialog.ask(token.name, opener, () => rotateToken(token));
+    let grace = 0;
+    const created = await this.rotateDialog.ask(token.name, opener, (seconds) => {
+      grace = seconds;
+      return api.rotate(token.id, seconds);
+    });
     if (!created) return;
-    await this.load();
-    this.onNewToken(created);
+    this.onNewToken(created, { verb: "rotated", note: rotationNote(token, grace) });
+    try {
+      await this.load();
+    } catch (error) {
+      this.announce(`The list could not be updated: ${error.message}`);
+    }
   }
 
   async toggleActivity(li, token, button, panel) {
@@ -207,23 +217,13 @@ function activityTable(entries, name) {
   return table;
 }
 
-// POST /rotate; where the server predates it, the same by hand: a new token with the same
-// name, expiry, permissions and metadata, then the old one deleted.
-async function rotateToken(token) {
-  try {
-    return await api.rotate(token.id);
-  } catch (error) {
-    const noEndpoint = error instanceof ApiError && error.status === 404
-      && error.message === "no such endpoint";
-    if (!noEndpoint) throw error;
+// What happens to the token a rotation replaced: it stops now, or at the end of the grace
+// (never later than it would have expired anyway).
+function rotationNote(old, graceSeconds) {
+  if (!(graceSeconds > 0)) {
+    return "The old token has stopped working: use the new one wherever the old one was.";
   }
-  const fields = { name: token.name };
-  if (token.expiresAt) fields.expiresAt = token.expiresAt;
-  const permissions = parsePermissions(token.permissions);
-  if (permissions) fields.permissions = permissions;
-  const metadata = parseObject(token.metadata);
-  if (metadata) fields.metadata = metadata;
-  const created = await api.create(fields);
-  await api.remove(token.id);
-  return created;
+  const ends = Math.min(old.expiresAt ?? Infinity, Date.now() + graceSeconds * 1000);
+  return `The old token keeps working until ${formatDateTime(ends)} (${relativeTime(ends)}): `
+    + "put the new one wherever the old one is used before then.";
 }
