@@ -51,7 +51,8 @@ Result<Args> Args::parse(int argc, char** argv, const ArgsSpec& spec) {
         return invalid("too many arguments (expected at most " +
                        std::to_string(spec.max_positionals) + ")");
     }
-    if (n < spec.min_positionals) return invalid(std::string(spec.positional_name) + " is required");
+    if (n < spec.min_positionals)
+        return invalid(std::string(spec.positional_name) + " is required");
     return a;
 }
 

@@ -36,7 +36,8 @@ Status create_for_directory_owner(const std::string& path) {
     ::close(fd);
     if (rc != 0) {
         ::unlink(path.c_str());
-        return invalid("cannot give " + path + " to its directory's owner: " + std::strerror(saved));
+        return invalid("cannot give " + path + " to its directory's owner: " +
+                       std::strerror(saved));
     }
     return Ok{};
 }

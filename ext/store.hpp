@@ -22,6 +22,9 @@ namespace gvx {
 // or the text null. better-auth's verification then writes it back unchanged.
 std::string stored_metadata(const std::optional<std::string>& json);
 
+// The SQLite library's version, for --version lines.
+const char* sqlite_version();
+
 class Store final : public TokenStore {
    public:
     // Opens (creating if needed) the database file and owns the connection.

@@ -163,6 +163,12 @@ Response failed(const Context& ctx, const Error& e) {
     return better_auth::store_error(e, store_error(e));
 }
 
+// The request log names the token a call was about (its id, never its key).
+Response logged(Response r, std::string_view token_id) {
+    r.log.token_id = std::string(token_id);
+    return r;
+}
+
 Response create(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
     if (answers_as_better_auth(ctx)) {
         if (auto refused = better_auth::check_body("create", body, caller.user_id)) return *refused;
@@ -199,7 +205,7 @@ Response create(const Caller& caller, const rapidjson::Document& body, Context& 
     }
     auto created = ctx.store.create(t, ctx.now);
     if (!created) return failed(ctx, created.error());
-    return token_answer(ctx, created->record, created->key.view());
+    return logged(token_answer(ctx, created->record, created->key.view()), created->record.id);
 }
 
 Response remove(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
@@ -210,9 +216,9 @@ Response remove(const Caller& caller, const rapidjson::Document& body, Context& 
     if (id.error) return *id.error;
     if (!id.present) return invalid_field("keyId is required");
     auto deleted = ctx.store.revoke(id.value, std::string_view(caller.user_id));
-    if (!deleted) return failed(ctx, deleted.error());
-    if (!*deleted) return no_such_token(ctx);
-    return json_ok(R"({"success":true})");
+    if (!deleted) return logged(failed(ctx, deleted.error()), id.value);
+    if (!*deleted) return logged(no_such_token(ctx), id.value);
+    return logged(json_ok(R"({"success":true})"), id.value);
 }
 
 Response update(const Caller& caller, const rapidjson::Document& body, Context& ctx) {
@@ -268,9 +274,9 @@ Response update(const Caller& caller, const rapidjson::Document& body, Context& 
         c.permissions = std::get<std::optional<std::string>>(permissions);
     }
     auto updated = ctx.store.update(id.value, caller.user_id, c, ctx.now);
-    if (!updated) return failed(ctx, updated.error());
-    if (!*updated) return no_such_token(ctx);
-    return token_answer(ctx, **updated);
+    if (!updated) return logged(failed(ctx, updated.error()), id.value);
+    if (!*updated) return logged(no_such_token(ctx), id.value);
+    return logged(token_answer(ctx, **updated), id.value);
 }
 
 std::variant<std::string, Response> id_param(const Request& req, const Context& ctx) {
@@ -284,10 +290,11 @@ std::variant<std::string, Response> id_param(const Request& req, const Context& 
 Response get(const Caller& caller, const Request& req, Context& ctx) {
     auto id = id_param(req, ctx);
     if (auto* err = std::get_if<Response>(&id)) return *err;
-    auto token = ctx.store.get(std::get<std::string>(id), caller.user_id);
-    if (!token) return failed(ctx, token.error());
-    if (!*token) return no_such_token(ctx);
-    return token_answer(ctx, **token);
+    const std::string& key_id = std::get<std::string>(id);
+    auto token = ctx.store.get(key_id, caller.user_id);
+    if (!token) return logged(failed(ctx, token.error()), key_id);
+    if (!*token) return logged(no_such_token(ctx), key_id);
+    return logged(token_answer(ctx, **token), key_id);
 }
 
 Response activity(const Caller& caller, const Request& req, Context& ctx) {
@@ -302,8 +309,9 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
         limit = static_cast<std::int64_t>(*n);
     }
     auto entries = ctx.store.activity(std::get<std::string>(id), caller.user_id, limit);
-    if (!entries) return store_error(entries.error());
-    return json_ok(activity_json(*entries));
+    Response r = entries ? json_ok(activity_json(*entries)) : store_error(entries.error());
+    r.log.token_id = std::get<std::string>(id);
+    return r;
 }
 
 // GET /self: the calling token's own object, never its key (SPEC §13).
@@ -336,9 +344,9 @@ Response rotate(const Caller& caller, const rapidjson::Document& body, Context& 
     if (auto* err = std::get_if<Response>(&in)) return *err;
     how.expires_at = std::get<std::optional<std::int64_t>>(in);
     auto created = ctx.store.rotate(key_id, std::string_view(caller.user_id), how, ctx.now);
-    if (!created) return failed(ctx, created.error());
-    if (!*created) return no_such_token(ctx);
-    return token_answer(ctx, (*created)->record, (*created)->key.view());
+    if (!created) return logged(failed(ctx, created.error()), key_id);
+    if (!*created) return logged(no_such_token(ctx), key_id);
+    return logged(token_answer(ctx, (*created)->record, (*created)->key.view()), key_id);
 }
 
 Response list(const Caller& caller, const Request&, Context& ctx) {
@@ -437,9 +445,12 @@ Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
         if (answers_as_better_auth(ctx)) return better_auth::caller_refused(endpoint, *err);
         return *err;
     }
-    if (auto refused = refuse_caller(*route, std::get<Caller>(who))) return *refused;
-    read_request_body(req, read_body);
-    return route->handler(std::get<Caller>(who), req, ctx);
+    const Caller& caller = std::get<Caller>(who);
+    std::optional<Response> refused = refuse_caller(*route, caller);
+    if (!refused) read_request_body(req, read_body);
+    Response r = refused ? std::move(*refused) : route->handler(caller, req, ctx);
+    r.log.user = caller.user_id;
+    return r;
 }
 
 Response handle_api(const Request& req, Context& ctx) {

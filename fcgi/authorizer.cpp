@@ -55,7 +55,21 @@ Response granted(const std::string& owner) {
     r.header("Variable-GVX_USER", owner);
     r.header("X-Gvx-User", owner);
     r.body = "{}";
+    r.log.outcome = "OK";
     return r;
+}
+
+// The answer to a verification: the owner for the server, or the refusal.
+Response answer(const Verification& v, const Context& ctx) {
+    if (v.outcome != Outcome::ok) return challenge(ctx, refused(v));
+    const std::string& owner = v.record->user_id;
+    if (!header_safe(owner)) {
+        Response r =
+            json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");
+        r.log.cause = "the token's owner is not printable ASCII";
+        return r;
+    }
+    return granted(owner);
 }
 
 }  // namespace
@@ -86,11 +100,12 @@ Response authorize(const Request& req, Context& ctx) {
     auto v = ctx.store.verify(
         token, ClientInfo{req.remote_addr, req.user_agent, claimed_user, &required}, ctx.now);
     if (!v) return store_error(v.error());
-    if (v->outcome != Outcome::ok) return challenge(ctx, refused(*v));
-    const std::string& owner = v->record->user_id;
-    if (!header_safe(owner))
-        return json_error(500, "INTERNAL_SERVER_ERROR", "the token's owner cannot be passed on");
-    return granted(owner);
+    Response r = answer(*v, ctx);
+    if (v->record) {  // the request log names the token and its owner, also on a refusal
+        r.log.user = v->record->user_id;
+        r.log.token_id = v->record->id;
+    }
+    return r;
 }
 
 }  // namespace gvx::fcgi

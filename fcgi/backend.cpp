@@ -94,4 +94,6 @@ int run_purge(const Options& o) {
     return 0;
 }
 
+const char* sqlite_version() { return gvx::sqlite_version(); }
+
 }  // namespace gvx::fcgi

@@ -20,6 +20,9 @@ Result<std::unique_ptr<TokenStore>> open_backend(const std::string& db);
 // How --db is named in messages: the path, or "PostgreSQL" (a URI may hold a password).
 std::string describe_db(const std::string& db);
 
+// The SQLite library's version (--version).
+const char* sqlite_version();
+
 // gvx-fcgi --purge: removes expired tokens and activity past retention (--dry-run: counts
 // them), prints what it did, and returns the exit status (0 done, 1 database trouble).
 int run_purge(const Options& o);

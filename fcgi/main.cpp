@@ -3,6 +3,7 @@
 #include <fcgiapp.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "options.hpp"
 #include "process_guard.hpp"
 #include "request.hpp"
+#include "request_log.hpp"
 
 namespace gvx::fcgi {
 namespace {
@@ -28,15 +30,20 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+bool is_authorization(const Request& req) {
+    return req.role == "AUTHORIZER" || req.mode == "authorize";
+}
+
 // The request's parameters come first; its body is read from libfcgi's input stream only once
 // the API knows the caller (an authorization never reads one).
 Response dispatch(Request& req, FCGX_Request& fr, Context& ctx) {
-    if (req.role == "AUTHORIZER" || req.mode == "authorize") return authorize(req, ctx);
+    if (is_authorization(req)) return authorize(req, ctx);
     return handle_api(req, ctx, [&](char* into, std::size_t n) -> std::size_t {
         const int got = FCGX_GetStr(into, static_cast<int>(n), fr.in);
         return got < 0 ? 0 : static_cast<std::size_t>(got);
     });
 }
+
 
 void write_response(FCGX_Request& fr, Response& r) {
     const std::string head = serialize_head(r);
@@ -63,6 +70,19 @@ void install_signal_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // logrotate and service managers send SIGHUP to reload; gvx-fcgi has nothing to reload
+    // (its log is standard error, which the journal or the web server owns).
+    signal(SIGHUP, SIG_IGN);
+}
+
+bool stdin_is_socket() {
+    struct stat st {};
+    return fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
 }
 
 int run(int argc, char** argv) {
@@ -74,6 +94,20 @@ int run(int argc, char** argv) {
     if (options->help) {
         std::fputs(kUsage, stdout);
         return 0;
+    }
+    if (options->version) {
+        std::printf("gvx-fcgi %s (SQLite %s, libsodium %s)\n", GVX_VERSION, sqlite_version(),
+                    sodium_version_string());
+        return 0;
+    }
+    // Without --listen the socket comes as standard input; from a shell, that is a terminal
+    // or a file, and FastCGI's accept() on it would fail at once.
+    if (options->listen.empty() && !stdin_is_socket()) {
+        std::fputs("gvx-fcgi: standard input is not a socket: give --listen HOST:PORT or "
+                   "--listen PATH, or let a web server, spawn-fcgi or a systemd socket unit "
+                   "start gvx-fcgi (see --help)\n",
+                   stderr);
+        return 2;
     }
     // Before anything is opened: files and sockets private, no core dump.
     guard_process(options->allow_core_dumps);
@@ -119,24 +153,27 @@ int run(int argc, char** argv) {
         return fd.error().code == Errc::invalid_argument ? 2 : 1;
     }
     install_signal_handlers();
+    const std::string where = options->listen.empty() ? "standard input" : options->listen;
+    log_line("started: gvx-fcgi " GVX_VERSION ", database " + describe_db(options->db_path) +
+             ", listening on " + where);
     FCGX_Request fr;
     FCGX_InitRequest(&fr, *fd, 0);
     while (FCGX_Accept_r(&fr) >= 0) {
+        const auto started = std::chrono::steady_clock::now();
         Context ctx{**store, *options, secret.view(), now_ms()};
         Request req = read_request_head(fr.envp);
         Response res = dispatch(req, fr, ctx);
-        if (res.status >= 500) {
-            std::fprintf(stderr, "gvx-fcgi: %d for %s %s\n", res.status, req.method.c_str(),
-                         req.path.c_str());
-        }
         write_response(fr, res);
         // A body left unread (refused before it was needed) must not be taken for the next
         // request's records on a kept connection.
         if (req.content_length && !req.body_read) fr.keepConnection = 0;
         wipe_secrets(req);
         FCGX_Finish_r(&fr);
+        log_line(request_log_line(req, res, is_authorization(req) ? "auth" : "api",
+                                  ms_since(started)));
     }
     FCGX_Free(&fr, 1);
+    log_line("stopped");
     return 0;
 }
 

@@ -20,7 +20,8 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               (postgres:// too) or libpq's key=value form ("host=... dbname=...");
                               created or migrated on first use
   --listen HOST:PORT|PATH     listen on a TCP address or a Unix socket; without it, serve the
-                              FastCGI socket passed on file descriptor 0 (lighttpd, spawn-fcgi)
+                              FastCGI socket passed as standard input (lighttpd, spawn-fcgi,
+                              systemd socket activation), which must then be a socket
   --trust-remote-user         take the API caller from REMOTE_USER, set by the web server's
                               own authentication; refused on a TCP listener (any local user
                               can connect there) unless --trusted-peer names the web servers
@@ -54,11 +55,14 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               --dry-run counts only; --pace N pauses N times each batch's time
   --allow-core-dumps          let the process dump core (off by default: a core holds the
                               session secret and the last request's credentials)
+  --version                   the version, with SQLite's and libsodium's
   --help                      this text
 
 Requests: FCGI_ROLE=AUTHORIZER, or the FastCGI parameter GVX_MODE=authorize (nginx
 auth_request), are authorizations; anything else is an API request under --api-base.
-SIGTERM finishes the request in progress and exits.
+SIGTERM finishes the request in progress and exits; SIGHUP is ignored. Standard error gets a
+start-up line and one line per request (time, method, path, status, outcome, user, token id,
+duration, and for a 5xx its cause), never a token.
 )";
 
 namespace {
@@ -80,6 +84,20 @@ bool is_origin(std::string_view s) {
     return true;
 }
 
+// HOST:PORT (libfcgi takes anything with a colon for TCP; an empty HOST is every address) with
+// a port from 1 to 65535, or a socket path. libfcgi itself would take 99999 as 34463.
+Status check_listen(const std::string& listen) {
+    const std::size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) return Ok{};  // a Unix socket path
+    const std::string_view port = std::string_view(listen).substr(colon + 1);
+    int n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || n < 1 ||
+        n > 65535)
+        return invalid("--listen " + listen + ": port must be a number from 1 to 65535");
+    return Ok{};
+}
+
 }  // namespace
 
 Result<Options> parse_options(int argc, char** argv) {
@@ -97,8 +115,11 @@ Result<Options> parse_options(int argc, char** argv) {
             o.help = true;
         } else if (arg == "--db") {
             st = value(o.db_path);
+        } else if (arg == "--version" || arg == "-V") {
+            o.version = true;
         } else if (arg == "--listen") {
             st = value(o.listen);
+            if (st) st = check_listen(o.listen);
         } else if (arg == "--trust-remote-user") {
             o.trust_remote_user = true;
         } else if (arg == "--session-secret-file") {
@@ -193,7 +214,8 @@ Result<Options> parse_options(int argc, char** argv) {
         }
         if (!st) return std::move(st).error();
     }
-    if (!o.help && o.db_path.empty()) return invalid("--db PATH is required (see --help)");
+    if (!o.help && !o.version && o.db_path.empty())
+        return invalid("--db PATH is required (see --help)");
     if (!o.purge && (o.dry_run || o.pace)) return invalid("--dry-run and --pace go with --purge");
     return o;
 }

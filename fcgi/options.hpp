@@ -42,6 +42,7 @@ struct Options {
     bool purge = false;
     bool dry_run = false;
     std::optional<std::int64_t> pace;  // pause ratio; unset: gvx_config's
+    bool version = false;
 };
 
 extern const char* const kUsage;

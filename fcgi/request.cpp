@@ -28,6 +28,7 @@ Response json_error(int status, std::string_view code, std::string_view message)
     Response r;
     r.status = status;
     r.body = error_json(code, message);
+    r.log.outcome = code;
     return r;
 }
 
@@ -35,6 +36,7 @@ Response json_ok(std::string body, int status) {
     Response r;
     r.status = status;
     r.body = std::move(body);
+    r.log.outcome = "OK";
     return r;
 }
 

@@ -32,10 +32,19 @@ struct Request {
     bool body_read = false;
 };
 
+// What the request log line (request_log.hpp) says about a response; never a secret.
+struct LogNote {
+    std::string outcome;   // "OK" or the error code the client got
+    std::string user;      // the API's caller, or the token's owner
+    std::string token_id;  // the token the request used or acted on
+    std::string cause;     // why a 5xx happened (e.g. SQLite's message): the log's alone
+};
+
 struct Response {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;  // JSON unless a header says otherwise
+    LogNote log;
 
     Response& header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

@@ -68,9 +68,12 @@ Response store_error(const Error& e) {
         Response r = json_error(m.status, m.error_code, m.message.empty() ? api_message(e)
                                                                           : std::string(m.message));
         if (!m.retry_after.empty()) r.header("Retry-After", std::string(m.retry_after));
+        if (m.status >= 500) r.log.cause = e.message;
         return r;
     }
-    return json_error(500, "INTERNAL_SERVER_ERROR", "internal error");
+    Response r = json_error(500, "INTERNAL_SERVER_ERROR", "internal error");
+    r.log.cause = e.message;
+    return r;
 }
 
 int outcome_status(Outcome o) {

@@ -10,7 +10,8 @@
 namespace gvx::fcgi {
 
 // 400 INVALID_PARAMETER with the store's message (fields named as the JSON API names them),
-// 404 NOT_FOUND, 503 SERVICE_UNAVAILABLE with Retry-After, or a bare 500.
+// 404 NOT_FOUND, 503 SERVICE_UNAVAILABLE with Retry-After, or a bare 500; a 5xx keeps the
+// error's message for the request log only.
 Response store_error(const Error& e);
 
 // A 400 INVALID_PARAMETER naming the problem.

@@ -16,6 +16,19 @@ int wait_briefly(void*, int attempts) {
     return 1;
 }
 
+// Switching a database to WAL takes an exclusive lock. When several processes open a fresh
+// database at once, SQLite answers some of them SQLITE_BUSY at once, without waiting (each
+// holds the shared lock the other needs: waiting would deadlock). The failed statement has
+// let its locks go, so trying again shortly succeeds once the first switch is done.
+Status switch_to_wal(sqlite3* db) {
+    for (int waited_ms = 0;; ++waited_ms) {
+        const int rc = sqlite3_exec(db, sql::kJournalModeWal, nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) return Ok{};
+        if (!is_busy(rc) || waited_ms >= kBusyTimeoutMs) return db_error(db, rc);
+        sqlite3_sleep(1);
+    }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
@@ -85,7 +98,7 @@ Status Store::prepare() {
             wal_pending_ = false;  // in-memory and temporary databases keep their own mode
         } else if (sqlite3_get_autocommit(db_) &&
                    sqlite3_txn_state(db_, nullptr) == SQLITE_TXN_NONE) {
-            GVX_TRY(exec(sql::kJournalModeWal));
+            GVX_TRY(switch_to_wal(db_));
             wal_pending_ = false;
         }
     }
@@ -118,5 +131,7 @@ Status Store::prepare() {
     prepared_ = true;
     return Ok{};
 }
+
+const char* sqlite_version() { return sqlite3_libversion(); }
 
 }  // namespace gvx
