@@ -90,7 +90,11 @@ Response refused(const Verification& v) {
         r.header("Retry-After", std::to_string(retry_after_seconds(v.retry_after_ms)));
         return r;
     }
-    if (status == 401) return invalid_credentials();
+    if (status == 401) {
+        Response r = invalid_credentials();
+        r.log.outcome = outcome_code(v.outcome);  // the operator's log keeps the reason
+        return r;
+    }
     return json_error(status, outcome_code(v.outcome), outcome_message(v.outcome));
 }
 

@@ -104,7 +104,9 @@ class GvxFcgiOperations(unittest.TestCase):
 
     def start(self, *extra, user=None):
         port = free_port()
-        p = Process(self.dir, "--db", self.db, "--listen", f"127.0.0.1:{port}", *extra,
+        # --trust-remote-user on TCP needs the web server named (SPEC §14): here, this test.
+        peer = ("--trusted-peer", "127.0.0.1") if "--trust-remote-user" in extra else ()
+        p = Process(self.dir, "--db", self.db, "--listen", f"127.0.0.1:{port}", *extra, *peer,
                     user=user)
         self.procs.append(p)
         wait_for_port(port, p)
