@@ -102,7 +102,7 @@ int run(int argc, char** argv) {
     }
     // Without --listen the socket comes as standard input; from a shell, that is a terminal
     // or a file, and FastCGI's accept() on it would fail at once.
-    if (options->listen.empty() && !stdin_is_socket()) {
+    if (!options->purge && options->listen.empty() && !stdin_is_socket()) {
         std::fputs("gvx-fcgi: standard input is not a socket: give --listen HOST:PORT or "
                    "--listen PATH, or let a web server, spawn-fcgi or a systemd socket unit "
                    "start gvx-fcgi (see --help)\n",

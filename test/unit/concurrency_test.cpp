@@ -1,4 +1,5 @@
 // Several processes on one database file: usage counts and rate-limit admissions are exact.
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,48 +96,65 @@ TEST(Concurrency, NoTokenVerifiesAfterItsRevokeReturned) {
     RawDb raw(db.path());
     const std::string id = raw.scalar("SELECT id FROM apikey");
     // Children verify in a loop and record when each successful verification started; the
-    // parent revokes and notes when revoke returned. No success may have started after that.
-    int pipefd[2];
-    ASSERT_EQ(pipe(pipefd), 0);
+    // parent revokes once both have verified (on a loaded machine a fixed delay was not enough
+    // for a child to start) and notes when revoke returned. No success may have started after
+    // that. The children stop when the parent closes the stop pipe.
+    int results[2], ready[2], stop[2];
+    ASSERT_EQ(pipe(results), 0);
+    ASSERT_EQ(pipe(ready), 0);
+    ASSERT_EQ(pipe(stop), 0);
     std::vector<pid_t> pids;
     for (int p = 0; p < 2; ++p) {
         const pid_t pid = fork();
         if (pid == 0) {
-            close(pipefd[0]);
+            close(results[0]);
+            close(ready[0]);
+            close(stop[1]);
             auto store = Store::open(db.path());
             std::int64_t last_ok = 0;
-            const std::int64_t until = now_ms() + 1500;
-            while (store && now_ms() < until) {
+            bool told_ready = false;
+            const std::int64_t give_up = now_ms() + 60'000;
+            pollfd stopped{.fd = stop[0], .events = POLLIN, .revents = 0};
+            while (store && now_ms() < give_up && poll(&stopped, 1, 0) == 0) {
                 // Stamp the start: a verification that began before the revoke returned may
                 // still succeed; one that began after it must not.
                 const std::int64_t started = now_ms();
                 auto v = (*store)->verify(key, {}, started);
                 if (v && v->outcome == Outcome::ok) last_ok = started;
+                if (last_ok && !told_ready) told_ready = write(ready[1], "r", 1) == 1;
                 // Two writers in a tight loop: SQLite's busy handler polls with sleeps, so the
                 // other child can miss every free moment and never verify at all (seen under
                 // ASan and a loaded CI). A pause leaves the lock free for it.
                 usleep(500);
             }
-            (void)!write(pipefd[1], &last_ok, sizeof last_ok);
+            if (!told_ready) (void)!write(ready[1], "r", 1);
+            (void)!write(results[1], &last_ok, sizeof last_ok);
             _exit(0);
         }
         pids.push_back(pid);
     }
-    close(pipefd[1]);
-    usleep(400'000);
+    close(results[1]);
+    close(ready[1]);
+    close(stop[0]);
+    char r[2];
+    ASSERT_EQ(read(ready[0], r, 1), 1);
+    ASSERT_EQ(read(ready[0], r + 1, 1), 1);
     auto store = open_store(db.path());
     auto revoked = store->revoke(id, std::nullopt);
     ASSERT_TRUE(revoked);
     EXPECT_TRUE(*revoked);
     const std::int64_t revoked_at = now_ms();
+    usleep(300'000);  // the children go on verifying (and must be refused) for a while
+    close(stop[1]);
     for (pid_t pid : pids) waitpid(pid, nullptr, 0);
     for (int p = 0; p < 2; ++p) {
         std::int64_t last_ok = 0;
-        ASSERT_EQ(read(pipefd[0], &last_ok, sizeof last_ok), (ssize_t)sizeof last_ok);
+        ASSERT_EQ(read(results[0], &last_ok, sizeof last_ok), (ssize_t)sizeof last_ok);
         EXPECT_GT(last_ok, 0);
         EXPECT_LE(last_ok, revoked_at);
     }
-    close(pipefd[0]);
+    close(results[0]);
+    close(ready[0]);
 }
 
 }  // namespace
