@@ -47,6 +47,10 @@ inline constexpr std::int64_t kDayMs = 86'400'000;
 inline constexpr std::int64_t kMaxDurationMs = 100LL * 365 * kDayMs;
 inline constexpr std::int64_t kMaxDurationSeconds = kMaxDurationMs / 1000;
 
+// Refusals of one token, outcome, address, user agent and start within this long of the
+// first share one activity row (its count).
+inline constexpr std::int64_t kRefusalWindowMs = 60'000;
+
 // How long a rotated token may go on working beside its successor.
 inline constexpr std::int64_t kMaxRotationGraceMs = 7 * kDayMs;
 

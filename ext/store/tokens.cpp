@@ -1,6 +1,7 @@
 // Token operations of the SQLite store: config, create, revoke, disable_leaked, list, get,
 // update, activity.
 #include "core/limits.hpp"
+#include "core/new_token.hpp"
 #include "core/token.hpp"
 #include "store.hpp"
 #include "store/sql.hpp"
@@ -36,11 +37,7 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
                 Query c = s.query(Sql::count_live_tokens);
                 c.bind(1, t.user_id).bind(2, now);
                 if (const int rc = c.step(); rc != SQLITE_ROW) return db_error(s.db_, rc);
-                if (c.int64(0) >= cfg.max_tokens_per_user)
-                    return Error{Errc::too_many_tokens,
-                                 "the user has " + std::to_string(c.int64(0)) +
-                                     " tokens, the most max_tokens_per_user allows: revoke one "
-                                     "first"};
+                GVX_TRY(within_token_cap(c.int64(0), cfg.max_tokens_per_user));
             }
             NewToken stored = t;  // permissions as gvx stores them: validated, compact
             stored.metadata = stored_metadata(t.metadata);  // as better-auth stores it
@@ -55,24 +52,9 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
 Result<CreatedToken> Store::insert_token(const NewToken& t, std::optional<std::int64_t> expires,
                                          std::int64_t now) {
     GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
-    CreatedToken out{.record = {}, .key = std::move(token)};
-    TokenRecord& r = out.record;
-    r.id = random_id();
-    r.name = std::string(t.name);
-    r.start = std::string(out.key.view().substr(0, kStartLength));
-    r.prefix = std::string(t.prefix);
-    r.user_id = std::string(t.user_id);
-    r.enabled = true;
-    r.created_at = r.updated_at = now;
-    r.expires_at = expires;
-    r.metadata = t.metadata;
-    r.permissions = t.permissions;
-    r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
-    r.rate_limit_time_window = t.rate_limit_time_window;
-    r.rate_limit_max = t.rate_limit_max;
-    r.remaining = t.remaining;
-    r.refill_interval = t.refill_interval;
-    r.refill_amount = t.refill_amount;
+    CreatedToken out{.record = new_token_record(t, token.view(), expires, now),
+                     .key = std::move(token)};
+    const TokenRecord& r = out.record;
 
     Query q = query(Sql::insert_token);
     q.bind(1, std::string_view(r.id))

@@ -109,7 +109,6 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
 // flood of bad credentials costs a bounded number of rows, whatever it sends from wherever.
 Status Store::record_refusal(const Verification& v, std::string_view start,
                              const ClientInfo& client, std::int64_t now) {
-    constexpr std::int64_t kRefusalWindowMs = 60'000;
     const std::optional<std::string> key_id =
         v.record ? std::optional<std::string>(v.record->id) : std::nullopt;
     const std::string ip = printable(client.ip, kMaxIpBytes);
