@@ -70,7 +70,8 @@ std::optional<std::string> RawPg::verify(std::string_view token, std::string_vie
     PGresult* row = finish(conn_, 2);
     std::optional<std::string> owner;
     std::string id;
-    if (row && PQntuples(row) == 1) {
+    // One row always: the settings, with the token's columns NULL when no token has the key.
+    if (row && PQntuples(row) == 1 && !PQgetisnull(row, 0, 0)) {
         const bool enabled = PQgetisnull(row, 0, 5) || std::atoll(PQgetvalue(row, 0, 5)) != 0;
         const bool expired = !PQgetisnull(row, 0, 8) && std::atoll(PQgetvalue(row, 0, 8)) <= now;
         id = PQgetvalue(row, 0, 0);
@@ -85,9 +86,16 @@ std::optional<std::string> RawPg::verify(std::string_view token, std::string_vie
         send(conn_, Sql::update_usage, {id.c_str(), at.c_str(), nullptr, nullptr});
         ++n;
     }
-    send(conn_, Sql::insert_activity,
-         {at.c_str(), id.empty() ? nullptr : id.c_str(), start.c_str(),
-          owner ? "OK" : "INVALID_API_KEY", ip_text.c_str(), agent.c_str()});
+    if (owner) {
+        send(conn_, Sql::insert_activity,
+             {at.c_str(), id.c_str(), start.c_str(), "OK", ip_text.c_str(), agent.c_str()});
+    } else {  // counted, as gvx counts refusals (the default caps)
+        const std::string since = std::to_string(now - 60'000);
+        send(conn_, Sql::record_refusal,
+             {at.c_str(), id.empty() ? nullptr : id.c_str(), start.c_str(),
+              id.empty() ? "INVALID_API_KEY" : "KEY_EXPIRED", ip_text.c_str(), agent.c_str(),
+              since.c_str(), id.empty() ? "1000" : "100"});
+    }
     send(conn_, Sql::commit, {});
     PQpipelineSync(conn_);
     if (PGresult* none = finish(conn_, n)) PQclear(none);

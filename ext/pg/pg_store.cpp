@@ -9,13 +9,6 @@
 namespace gvx::pg {
 namespace {
 
-std::size_t at(Sql s) { return static_cast<std::size_t>(s); }
-
-// An id, user id or hash looked up by equality: text PostgreSQL can hold, else no match.
-bool storable(std::string_view s) {
-    return s.find('\0') == std::string_view::npos && is_valid_utf8(s);
-}
-
 std::optional<std::int64_t> parse_int(std::string_view s) {
     std::int64_t v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -63,25 +56,6 @@ Status PgStore::on_connect(Connection& c, void* self_ptr) {
 
 Status PgStore::prepare() { return conn_.ensure(); }
 
-template <class T, class Body>
-Result<T> PgStore::transaction(Body&& body) {
-    for (int attempt = 0;; ++attempt) {
-        GVX_TRY(conn_.ensure());
-        if (auto b = conn_.run(at(Sql::begin)); !b) {
-            if (conn_.lost() && attempt == 0) continue;  // a connection that died idle
-            return std::move(b).error();
-        }
-        Result<T> out = body();
-        if (!out) {
-            abandon_transaction();
-            return out;
-        }
-        // A COMMIT whose answer is lost may or may not have happened: 503, never retried.
-        GVX_TRY(conn_.run(at(Sql::commit)));
-        return out;
-    }
-}
-
 void PgStore::abandon_transaction() {
     if (!conn_.lost() && conn_.in_transaction()) (void)conn_.run(at(Sql::rollback));
 }
@@ -100,50 +74,6 @@ Result<Config> PgStore::config() {
     return read_config();
 }
 
-Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
-    GVX_TRY(validate(t, now));
-    if (t.metadata) GVX_TRY(check_text("metadata", *t.metadata, kMaxMetadataBytes));
-    return transaction<CreatedToken>([&]() -> Result<CreatedToken> {
-        GVX_TRY_VALUE(const Config cfg, read_config());
-        GVX_TRY_VALUE(const std::optional<std::int64_t> expires,
-                      lifetime_for_new(t.expires_at, cfg, now));
-        GVX_TRY_VALUE(SecretString token, generate_token(t.prefix));
-        CreatedToken out{.record = {}, .key = std::move(token)};
-        TokenRecord& r = out.record;
-        r.id = random_id();
-        r.name = std::string(t.name);
-        r.start = std::string(out.key.view().substr(0, kStartLength));
-        r.prefix = std::string(t.prefix);
-        r.user_id = std::string(t.user_id);
-        r.enabled = true;
-        r.created_at = r.updated_at = now;
-        r.expires_at = expires;
-        r.metadata = t.metadata;
-        if (t.permissions) {
-            GVX_TRY_VALUE(r.permissions, canonical_permissions(*t.permissions));
-        }
-        r.rate_limit_enabled = t.rate_limit_enabled.value_or(true);
-        r.rate_limit_time_window = t.rate_limit_time_window;
-        r.rate_limit_max = t.rate_limit_max;
-        Params p;
-        p.add(std::string_view(r.id))
-            .add(std::string_view(*r.name))
-            .add(std::string_view(*r.start))
-            .add(std::string_view(*r.prefix))
-            .add(std::string_view(hash_key(out.key.view())))
-            .add(std::string_view(r.user_id))
-            .add(std::int64_t{*r.rate_limit_enabled ? 1 : 0})
-            .add(r.rate_limit_time_window)
-            .add(r.rate_limit_max)
-            .add(r.expires_at)
-            .add(now)
-            .add(r.metadata)
-            .add(r.permissions);
-        GVX_TRY(conn_.run(at(Sql::insert_token), p));
-        return out;
-    });
-}
-
 // Two round trips for a verification (libpq pipelines): BEGIN with the locked SELECT (and the
 // settings), then the writes with COMMIT. Between them, the same decision as on SQLite
 // (core/policy.hpp); a rate window is read only once the row is locked, so it is current.
@@ -153,33 +83,32 @@ Result<Verification> PgStore::verify(std::string_view token, const ClientInfo& c
     // transaction, where a failed prepare costs nothing (inside, it would abort it).
     if (!client.claimed_user.empty() && !has_usernames_ && conn_.ensure())
         has_usernames_ = conn_.try_prepare("gvx_username", kUsername);
+    // Longer than any token: looked up by a key no row has ('' is no hash), for the settings.
     Params key;
-    const bool may_exist = token.size() <= kMaxTokenLength;
-    if (may_exist) key.add(std::string_view(hash_key(token)));
+    key.add(std::string_view(token.size() <= kMaxTokenLength ? hash_key(token) : std::string()));
     for (int attempt = 0;; ++attempt) {
         GVX_TRY(conn_.ensure());
-        auto first = may_exist ? conn_.pipeline({{at(Sql::begin)},
-                                                 {at(Sql::select_by_key_locked), &key}})
-                               : conn_.pipeline({{at(Sql::begin)}});
+        auto first =
+            conn_.pipeline({{at(Sql::begin)}, {at(Sql::select_by_key_locked), &key}});
         if (!first) {
             if (conn_.lost() && attempt == 0) continue;  // a connection that died idle
             abandon_transaction();
             return std::move(first).error();
         }
-        auto out = verify_begun(token, client, now, may_exist ? &(*first)[1] : nullptr);
+        auto out = verify_begun(token, client, now, (*first)[1]);
         if (!out) abandon_transaction();
         return out;
     }
 }
 
 Result<Verification> PgStore::verify_begun(std::string_view token, const ClientInfo& client,
-                                           std::int64_t now, const Rows* found) {
+                                           std::int64_t now, const Rows& found) {
     Verification v;
     Config cfg;
-    if (found && !found->empty()) {
-        v.record = read_token(*found, 0);
-        if (!found->is_null(0, kConfigColumn))
-            cfg = parse_config(found->text_view(0, kConfigColumn));
+    if (!found.empty()) {  // one row: the settings, and the token's columns or NULLs
+        if (!found.is_null(0, 0)) v.record = read_token(found, 0);
+        if (!found.is_null(0, kConfigColumn))
+            cfg = parse_config(found.text_view(0, kConfigColumn));
     }
 
     struct Facts final : VerifyFacts {
@@ -230,7 +159,14 @@ Result<Verification> PgStore::verify_begun(std::string_view token, const ClientI
         .add(outcome_code(v.outcome))
         .add(std::string_view(printable(client.ip, kMaxIpBytes)))
         .add(std::string_view(printable(client.user_agent, kMaxUserAgentBytes)));
-    writes.push_back({at(Sql::insert_activity), &activity});
+    if (v.outcome == Outcome::ok) {
+        writes.push_back({at(Sql::insert_activity), &activity});
+    } else {
+        // Refusals are counted, within a cap of rows (sql/postgres/002_activity_counts.sql).
+        activity.add(sub_sat(now, kRefusalWindowMs))
+            .add(v.record ? cfg.activity_refusals_per_token : cfg.activity_unknown_max_rows);
+        writes.push_back({at(Sql::record_refusal), &activity});
+    }
     writes.push_back({at(Sql::commit)});
     // A COMMIT whose answer is lost may or may not have happened: 503, never retried.
     GVX_TRY(conn_.pipeline(writes));
@@ -326,7 +262,9 @@ Result<std::vector<ActivityRecord>> PgStore::activity(std::string_view id,
                                      .key_start = rows->text(i, 3),
                                      .outcome = rows->text(i, 4),
                                      .ip = rows->text(i, 5),
-                                     .user_agent = rows->text(i, 6)});
+                                     .user_agent = rows->text(i, 6),
+                                 .count = rows->int64(i, 7),
+                                 .last_at = rows->opt_int64(i, 8)});
     }
     return out;
 }
@@ -399,12 +337,6 @@ Result<bool> PgStore::names_user(std::string_view user_id, std::string_view name
     auto rows = conn_.run_named("gvx_username", p);
     if (!rows) return std::move(rows).error();
     return !rows->empty();
-}
-
-Result<std::optional<CreatedToken>> PgStore::rotate(std::string_view,
-                                                    std::optional<std::string_view>,
-                                                    const Rotation&, std::int64_t) {
-    return Error{Errc::invalid_argument, "rotation is not available on PostgreSQL yet"};
 }
 
 }  // namespace gvx::pg

@@ -7,6 +7,9 @@
 // committed. A revocation deletes the row under the same lock, so a verification either ran
 // before it or finds no token. Every value is bound, "now" comes from the caller.
 //
+// New tokens (create.cpp): a user's creations take turns on an advisory lock of that user,
+// so max_tokens_per_user holds exactly; a rotation locks the old token's row first.
+//
 // Cleanup deletes in short batches and skips rows a verification holds (SKIP LOCKED), so a
 // purge never makes a verification wait. See docs/postgresql.md.
 #pragma once
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "pg/connection.hpp"
+#include "pg/statements.hpp"
 #include "token_store.hpp"
 
 namespace gvx::pg {
@@ -54,7 +58,6 @@ class PgStore final : public TokenStore {
     Result<std::optional<std::string>> session_user(std::string_view session_token,
                                                     std::int64_t now) override;
     Result<bool> names_user(std::string_view user_id, std::string_view name) override;
-    // Not on PostgreSQL yet: an error that says so (the SQLite store rotates).
     Result<std::optional<CreatedToken>> rotate(std::string_view id,
                                                std::optional<std::string_view> user_id,
                                                const Rotation& how, std::int64_t now) override;
@@ -69,7 +72,10 @@ class PgStore final : public TokenStore {
     // After a failure inside a transaction: ROLLBACK, unless the connection is gone.
     void abandon_transaction();
     Result<Verification> verify_begun(std::string_view token, const ClientInfo& client,
-                                      std::int64_t now, const Rows* found);
+                                      std::int64_t now, const Rows& found);
+    // Stores a new token for t (validated, permissions canonical) inside a transaction.
+    Result<CreatedToken> insert_token(const NewToken& t, std::optional<std::int64_t> expires,
+                                      std::int64_t now);
     Result<Config> read_config();
     static Status on_connect(Connection& c, void* self);
 
@@ -77,6 +83,25 @@ class PgStore final : public TokenStore {
     bool has_sessions_ = false;   // better-auth's session table, found at connect
     bool has_usernames_ = false;  // better-auth's user.username column, found at connect
 };
+
+template <class T, class Body>
+inline Result<T> PgStore::transaction(Body&& body) {
+    for (int attempt = 0;; ++attempt) {
+        GVX_TRY(conn_.ensure());
+        if (auto b = conn_.run(at(Sql::begin)); !b) {
+            if (conn_.lost() && attempt == 0) continue;  // a connection that died idle
+            return std::move(b).error();
+        }
+        Result<T> out = body();
+        if (!out) {
+            abandon_transaction();
+            return out;
+        }
+        // A COMMIT whose answer is lost may or may not have happened: 503, never retried.
+        GVX_TRY(conn_.run(at(Sql::commit)));
+        return out;
+    }
+}
 
 // Deletes everything expired or past retention, batch by batch, pausing pause_ratio times
 // each batch's duration after it (gvx_config's cleanup_pause_ratio unless given; 0 = none).

@@ -3,6 +3,8 @@
 #include <iterator>
 #include <string>
 
+#include "core/token.hpp"
+
 namespace gvx::pg {
 namespace {
 
@@ -15,9 +17,12 @@ constexpr const char* kSql[] = {
     // select_config
     "SELECT name, value FROM gvx_config",
     // select_by_key_locked: the row lock orders concurrent verifications of one token and
-    // a revocation of it. The settings come along (name=value lines): one round trip less.
-    "SELECT " GVX_PG_TOKEN_COLUMNS ", (SELECT string_agg(name || '=' || coalesce(value, ''), "
-    "chr(10)) FROM gvx_config) FROM apikey WHERE key = $1 LIMIT 1 FOR UPDATE",
+    // a revocation of it. The settings come along (name=value lines), also when no token has
+    // this key (a refusal's cap is one of them): one row always, the token's columns NULL
+    // when there is none.
+    "SELECT k.*, c.settings FROM (SELECT string_agg(name || '=' || coalesce(value, ''), "
+    "chr(10)) AS settings FROM gvx_config) c LEFT JOIN LATERAL (SELECT " GVX_PG_TOKEN_COLUMNS
+    " FROM apikey WHERE key = $1 LIMIT 1 FOR UPDATE) k ON true",
     // select_by_id_user
     "SELECT " GVX_PG_TOKEN_COLUMNS " FROM apikey WHERE id = $1 AND user_id = $2",
     // select_by_user
@@ -25,8 +30,8 @@ constexpr const char* kSql[] = {
     // insert_token
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
-    "metadata, permissions) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, 0, $10, $11, $11, $12, "
-    "$13)",
+    "metadata, permissions, remaining, refill_interval, refill_amount) VALUES ($1, $2, $3, $4, "
+    "$5, $6, 1, $7, $8, $9, 0, $10, $11, $11, $12, $13, $14, $15, $16)",
     // update_usage
     "UPDATE apikey SET request_count = coalesce(request_count, 0) + 1, last_request = $2, "
     "remaining = $3, last_refill_at = $4 WHERE id = $1",
@@ -50,9 +55,31 @@ constexpr const char* kSql[] = {
     // insert_activity
     "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
     "VALUES ($1, $2, $3, $4, $5, $6)",
+    // record_refusal (sql/postgres/002_activity_counts.sql): adds one refusal to the row of the
+    // same token, start, outcome, address and user agent begun since $7; else a new row while
+    // the token ($2; NULL: no token) has fewer than $8 refusal rows; else to its overflow row
+    // of that outcome (ip and key_start ''); else makes that row. $1 now, $3 the start ('' for
+    // a credential without a token's shape), $4 the outcome, $5 the address, $6 the user
+    // agent. Every refusal adds exactly 1 to one row's count. coalesce(key_id, '') and
+    // outcome <> 'OK' pick the partial index gvx_activity_refusal (token ids are never '').
+    "WITH bumped AS (UPDATE gvx_activity SET count = count + 1, last_at = $1 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE coalesce(key_id, '') = coalesce($2::text, '') AND "
+    "outcome = $4 AND ip = $5 AND key_start = $3 AND at >= $7 AND user_agent = $6 AND "
+    "outcome <> 'OK' ORDER BY at DESC LIMIT 1) RETURNING 1), "
+    "fresh AS (INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM bumped) AND "
+    "(SELECT count(*) FROM gvx_activity WHERE coalesce(key_id, '') = coalesce($2::text, '') "
+    "AND outcome <> 'OK') < $8 RETURNING 1), "
+    "folded AS (UPDATE gvx_activity SET count = count + 1, last_at = $1 WHERE id = "
+    "(SELECT id FROM gvx_activity WHERE coalesce(key_id, '') = coalesce($2::text, '') AND "
+    "outcome = $4 AND ip = '' AND key_start = '' AND outcome <> 'OK' ORDER BY at DESC LIMIT 1) "
+    "AND NOT EXISTS (SELECT 1 FROM bumped) AND NOT EXISTS (SELECT 1 FROM fresh) RETURNING 1) "
+    "INSERT INTO gvx_activity (at, key_id, key_start, outcome, ip, user_agent) "
+    "SELECT $1, $2, '', $4, '', '' WHERE NOT EXISTS (SELECT 1 FROM bumped) AND "
+    "NOT EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM folded)",
     // select_activity
-    "SELECT id, at, key_id, key_start, outcome, ip, user_agent FROM gvx_activity "
-    "WHERE key_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    "SELECT id, at, key_id, key_start, outcome, ip, user_agent, count, last_at "
+    "FROM gvx_activity WHERE key_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     // purge_tokens: rows a verification holds are skipped, not waited for (the next batch
     // or the next run takes them).
     "DELETE FROM apikey WHERE id IN (SELECT id FROM apikey WHERE expires_at IS NOT NULL "
@@ -63,16 +90,24 @@ constexpr const char* kSql[] = {
     // purge_old_activity
     "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < $1 "
     "ORDER BY at LIMIT $2)",
-    // purge_excess_activity: only the newest activity_max_rows ids stay (ids only grow).
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE id <= "
-    "(SELECT max(id) FROM gvx_activity) - $1 ORDER BY id LIMIT $2)",
     // count_expired
     "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL AND expires_at <= $1",
     // count_old_activity
     "SELECT count(*) FROM gvx_activity WHERE at < $1",
-    // count_excess_activity
-    "SELECT count(*) FROM gvx_activity WHERE id <= (SELECT max(id) FROM gvx_activity) - $1 "
-    "AND at >= $2",
+    // select_by_id_locked: $2 NULL = any user's. Rotation holds the old token's row, so two
+    // rotations of one token, or a rotation and its verification, take turns.
+    "SELECT " GVX_PG_TOKEN_COLUMNS " FROM apikey WHERE id = $1 AND "
+    "($2::text IS NULL OR user_id = $2::text) FOR UPDATE",
+    // end_token_at: a rotated token's grace ends at $2 (never later than it would have)
+    "UPDATE apikey SET expires_at = least(coalesce(expires_at, $2), $2), updated_at = $3 "
+    "WHERE id = $1",
+    // lock_user_tokens: one user's creations take turns (max_tokens_per_user), on every
+    // machine, until commit. Two-key advisory locks never meet migrate.cpp's one-key lock.
+    "SELECT pg_advisory_xact_lock(7894649, hashtext($1))",
+    // count_live_tokens: a user's tokens that still verify by date (max_tokens_per_user).
+    // A statement after lock_user_tokens: its snapshot sees what the lock's last holder
+    // committed.
+    "SELECT count(*) FROM apikey WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
     // Transaction control, prepared too: one round trip each, no parsing.
     "BEGIN",
     "COMMIT",
@@ -83,7 +118,8 @@ static_assert(std::size(kSql) == static_cast<std::size_t>(Sql::count_));
 const char* const kNames[] = {"gvx_0",  "gvx_1",  "gvx_2",  "gvx_3",  "gvx_4",  "gvx_5",
                               "gvx_6",  "gvx_7",  "gvx_8",  "gvx_9",  "gvx_10", "gvx_11",
                               "gvx_12", "gvx_13", "gvx_14", "gvx_15", "gvx_16", "gvx_17",
-                              "gvx_18", "gvx_19", "gvx_20", "gvx_21", "gvx_22"};
+                              "gvx_18", "gvx_19", "gvx_20", "gvx_21", "gvx_22", "gvx_23",
+                              "gvx_24", "gvx_25"};
 static_assert(std::size(kNames) == std::size(kSql));
 
 }  // namespace
@@ -96,6 +132,10 @@ const char* const kSessionByTimestamp =
 // better-auth's username plugin stores usernames lowercased; people type "Carol".
 const char* const kUsername =
     "SELECT 1 FROM \"user\" WHERE id = $1 AND (username = $2 OR username = lower($2))";
+
+bool storable(std::string_view s) {
+    return s.find('\0') == std::string_view::npos && is_valid_utf8(s);
+}
 
 std::vector<Statement> statements() {
     std::vector<Statement> out;

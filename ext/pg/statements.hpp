@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 #include <vector>
 
 #include "core/record.hpp"
@@ -23,19 +24,29 @@ enum class Sql : std::size_t {
     upsert_window,
     delete_window,
     insert_activity,
+    record_refusal,
     select_activity,
     purge_tokens,
     purge_windows,
     purge_old_activity,
-    purge_excess_activity,
     count_expired,
     count_old_activity,
-    count_excess_activity,
+    select_by_id_locked,
+    end_token_at,
+    lock_user_tokens,
+    count_live_tokens,
     begin,
     commit,
     rollback,
     count_,
 };
+
+// A statement's index, for Connection::run and pipeline.
+inline std::size_t at(Sql s) { return static_cast<std::size_t>(s); }
+
+// An id, user id or hash looked up by equality: text PostgreSQL can hold (no NUL, valid
+// UTF-8), else it can match nothing.
+bool storable(std::string_view s);
 
 // The statements in Sql's order, named gvx_<n>.
 std::vector<Statement> statements();
@@ -45,7 +56,7 @@ extern const char* const kSessionByMs;         // session.expires_at in ms (bigi
 extern const char* const kSessionByTimestamp;  // session.expires_at a timestamp
 extern const char* const kUsername;
 
-// One apikey row as selected by the statements above (their first 19 columns).
+// One apikey row as selected by the statements above (their first 20 columns).
 TokenRecord read_token(const Rows& rows, int row);
 // select_by_key_locked's column after the token's: gvx_config as name=value lines.
 inline constexpr int kConfigColumn = 20;

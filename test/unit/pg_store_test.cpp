@@ -7,15 +7,21 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "core/token.hpp"
 #include "pg/pg_store.hpp"
 
 namespace gvx::pg {
 namespace {
+
+// sql/postgres/NNN_*.sql: the version a database is migrated to.
+constexpr int kPgSchemaVersion = 2;
 
 std::int64_t now_ms() {
     using namespace std::chrono;
@@ -146,12 +152,15 @@ TEST_F(PgStoreTest, RefusalsAndTheirActivity) {
     EXPECT_EQ(s.verify(std::string(5000, 'x'), {}, now_ms())->outcome, Outcome::invalid_key);
     EXPECT_EQ(s.verify(std::string("gvx_\0\xff", 6), {}, now_ms())->outcome,
               Outcome::invalid_key);
+    // Refusals are counted: the two without a token's shape (same start '', address, user
+    // agent and outcome, within a minute) share one row.
     Admin a = db.admin();
-    EXPECT_EQ(a.value("SELECT count(*) FROM gvx_activity WHERE key_id IS NULL"), "3");
+    EXPECT_EQ(a.value("SELECT sum(count) FROM gvx_activity WHERE key_id IS NULL"), "3");
+    EXPECT_EQ(a.value("SELECT count(*) FROM gvx_activity WHERE key_id IS NULL"), "2");
     EXPECT_EQ(a.value("SELECT key_start FROM gvx_activity WHERE key_id IS NULL ORDER BY id "
                       "LIMIT 1"),
               "gvx_un");
-    EXPECT_EQ(a.value("SELECT count(*) FROM gvx_activity WHERE key_start = ''"), "2");
+    EXPECT_EQ(a.value("SELECT count FROM gvx_activity WHERE key_start = ''"), "2");
 
     // Bad input is refused before the database sees it.
     EXPECT_FALSE(s.create(NewToken{.user_id = "u", .name = "ab"}, now_ms()));
@@ -175,7 +184,8 @@ TEST_F(PgStoreTest, ConcurrentFirstStartsMigrateOnce) {
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(ok.load(), 6);
-    EXPECT_EQ(db.admin().value("SELECT value FROM gvx_meta WHERE name = 'schema_version'"), "1");
+    EXPECT_EQ(db.admin().value("SELECT value FROM gvx_meta WHERE name = 'schema_version'"),
+              std::to_string(kPgSchemaVersion));
 }
 
 // Eight connections verify one token at once: every success is counted, exactly once.
@@ -314,6 +324,372 @@ TEST_F(PgStoreTest, BetterAuthSessionsInMillisecondsOrTimestamps) {
     EXPECT_EQ(*s.session_user("live", now_ms()), std::optional<std::string>("alice"));
     EXPECT_EQ(*s.session_user("old", now_ms()), std::nullopt);
     EXPECT_EQ(*s.session_user("nope", now_ms()), std::nullopt);
+}
+
+
+// Threads that each open a store of their own, connect, then start together: as several
+// gvx-fcgi processes on several machines would, each with its own connection.
+class StartingLine {
+   public:
+    explicit StartingLine(int runners) : runners_(runners) {}
+    // Blocks until every runner has called it.
+    void ready() {
+        ++ready_;
+        while (ready_.load() < runners_) std::this_thread::yield();
+    }
+
+   private:
+    const int runners_;
+    std::atomic<int> ready_{0};
+};
+
+void set_config(Admin& a, std::string_view name, std::string_view value) {
+    a.value("INSERT INTO gvx_config (name, value) VALUES ('" + std::string(name) + "', '" +
+            std::string(value) + "') ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+}
+
+std::int64_t count_of(Admin& a, const std::string& sql) { return std::stoll(a.value(sql)); }
+
+// -- rotation ----------------------------------------------------------------------------
+
+TEST_F(PgStoreTest, RotationWithoutGraceCarriesEverythingAndEndsTheOldToken) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    Admin a = db.admin();
+    const std::int64_t day = 86'400'000, now = now_ms();
+    auto old = s.create(NewToken{.user_id = "alice",
+                                 .name = "deploy",
+                                 .prefix = "ci_",
+                                 .expires_at = now + 30 * day,
+                                 .metadata = "{\"env\":\"prod\"}",
+                                 .rate_limit_enabled = true,
+                                 .rate_limit_time_window = 60'000,
+                                 .rate_limit_max = 7,
+                                 .permissions = "{\"repo:alice/project\": [\"read\", \"write\"]}"},
+                        now - 1000);
+    ASSERT_TRUE(old) << old.error().message;
+    // better-auth's usage limit, as its own API would have set it.
+    a.value("UPDATE apikey SET remaining = 40, refill_interval = 3600000, refill_amount = 50");
+
+    auto rotated = s.rotate(old->record.id, std::string_view("alice"), Rotation{}, now);
+    ASSERT_TRUE(rotated) << rotated.error().message;
+    ASSERT_TRUE(*rotated);
+    const TokenRecord& n = (*rotated)->record;
+    const std::string key((*rotated)->key.view());
+    EXPECT_NE(n.id, old->record.id);
+    EXPECT_NE(key, std::string(old->key.view()));
+    EXPECT_EQ(key.substr(0, 3), "ci_");
+    EXPECT_EQ(n.name, "deploy");
+    EXPECT_EQ(n.user_id, "alice");
+    EXPECT_EQ(n.permissions, "{\"repo:alice/project\":[\"read\",\"write\"]}");
+    EXPECT_EQ(n.metadata, "{\"env\":\"prod\"}");
+    EXPECT_EQ(n.rate_limit_time_window, 60'000);
+    EXPECT_EQ(n.rate_limit_max, 7);
+    EXPECT_EQ(n.remaining, 40);
+    EXPECT_EQ(n.created_at, now);
+    EXPECT_EQ(n.expires_at, now + 30 * day + 1000);  // as long a life as the old one had
+    // Stored as returned, hash and all.
+    const std::string where = " FROM apikey WHERE id = '" + n.id + "'";
+    EXPECT_EQ(a.value("SELECT key" + where), hash_key(key));
+    EXPECT_EQ(a.value("SELECT permissions || ' ' || metadata || ' ' || rate_limit_max || ' ' || "
+                      "remaining || ' ' || refill_interval || ' ' || refill_amount" + where),
+              "{\"repo:alice/project\":[\"read\",\"write\"]} {\"env\":\"prod\"} 7 40 3600000 50");
+
+    // Grace 0: the old token is gone at once, and its rate window with it.
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey"), 1);
+    EXPECT_EQ(s.verify(old->key.view(), {}, now_ms())->outcome, Outcome::invalid_key);
+    auto v = s.verify(key, {}, now_ms());
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->outcome, Outcome::ok);
+    EXPECT_EQ(v->record->id, n.id);
+    // A token that never expired rotates into one that never expires.
+    auto forever = s.create(NewToken{.user_id = "alice", .name = "forever"}, now);
+    ASSERT_TRUE(forever);
+    auto next = s.rotate(forever->record.id, std::nullopt, Rotation{}, now);
+    ASSERT_TRUE(next && *next);
+    EXPECT_EQ((*next)->record.expires_at, std::nullopt);
+    EXPECT_EQ((*next)->record.permissions, std::nullopt);  // NULL stays NULL: full access
+}
+
+TEST_F(PgStoreTest, RotationWithGraceEndsTheOldTokenLater) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    Admin a = db.admin();
+    const std::int64_t now = now_ms();
+    const std::string old_key = make_token(s, "alice", "laptop");
+    const std::string old_id = (*s.list("alice"))[0].id;
+    auto rotated = s.rotate(old_id, std::string_view("alice"), Rotation{.grace_ms = 2000}, now);
+    ASSERT_TRUE(rotated && *rotated) << (rotated ? "" : rotated.error().message);
+    EXPECT_EQ(a.value("SELECT expires_at FROM apikey WHERE id = '" + old_id + "'"),
+              std::to_string(now + 2000));
+    EXPECT_EQ(s.verify(old_key, {}, now + 1000)->outcome, Outcome::ok);
+    EXPECT_EQ(s.verify((*rotated)->key.view(), {}, now + 1000)->outcome, Outcome::ok);
+    EXPECT_EQ(s.verify(old_key, {}, now + 2001)->outcome, Outcome::expired);
+    EXPECT_EQ(s.verify((*rotated)->key.view(), {}, now + 2001)->outcome, Outcome::ok);
+
+    // A grace never makes a token live longer than it would have.
+    auto brief = s.create(NewToken{.user_id = "alice", .name = "brief", .expires_at = now + 500},
+                          now);
+    ASSERT_TRUE(brief);
+    auto again = s.rotate(brief->record.id, std::string_view("alice"),
+                          Rotation{.grace_ms = 3'600'000}, now);
+    ASSERT_TRUE(again && *again);
+    EXPECT_EQ(a.value("SELECT expires_at FROM apikey WHERE id = '" + brief->record.id + "'"),
+              std::to_string(now + 500));
+}
+
+TEST_F(PgStoreTest, RotationRefusesOtherUsersTokensAndBadInput) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    Admin a = db.admin();
+    const std::string key = make_token(s, "alice", "mine");
+    const std::string id = (*s.list("alice"))[0].id;
+    const std::int64_t now = now_ms();
+    // Not bob's, unknown, or not even text: no such token (HTTP 404), and nothing changes.
+    const std::vector<std::pair<std::string, std::string>> not_theirs = {
+        {id, "bob"}, {"no-such-id", "alice"}, {std::string("x\0y", 3), "alice"},
+        {id, "alice\xff"}};
+    for (const auto& [which, user] : not_theirs) {
+        auto r = s.rotate(which, std::string_view(user), Rotation{}, now);
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_FALSE(*r);
+    }
+    for (const Rotation& bad : {Rotation{.grace_ms = -1},
+                                Rotation{.grace_ms = kMaxRotationGraceMs + 1},
+                                Rotation{.expires_at = now - 1}}) {
+        auto r = s.rotate(id, std::string_view("alice"), bad, now);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, Errc::invalid_argument);
+    }
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey"), 1);
+    EXPECT_EQ(s.verify(key, {}, now_ms())->outcome, Outcome::ok);
+    EXPECT_TRUE(*s.rotate(id, std::string_view("alice"),
+                          Rotation{.grace_ms = kMaxRotationGraceMs}, now));
+}
+
+// max_token_lifetime counts from the new token's creation; asking for more is refused and
+// leaves the old token as it was.
+TEST_F(PgStoreTest, RotationHonoursTheLifetimeCap) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    ASSERT_TRUE(s.prepare());  // the schema, for the setting
+    Admin a = db.admin();
+    const std::int64_t day = 86'400'000, now = now_ms();
+    set_config(a, "max_token_lifetime_ms", std::to_string(day));
+    auto t = s.create(NewToken{.user_id = "alice", .name = "capped"}, now - day / 2);
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t->record.expires_at, now - day / 2 + day);
+    auto too_long = s.rotate(t->record.id, std::string_view("alice"),
+                             Rotation{.expires_at = now + 10 * day}, now);
+    ASSERT_FALSE(too_long);
+    EXPECT_EQ(too_long.error().code, Errc::invalid_argument);
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey"), 1);
+    auto rotated = s.rotate(t->record.id, std::string_view("alice"), Rotation{}, now);
+    ASSERT_TRUE(rotated && *rotated) << (rotated ? "" : rotated.error().message);
+    EXPECT_EQ((*rotated)->record.created_at, now);
+    EXPECT_EQ((*rotated)->record.expires_at, now + day);
+}
+
+// Eight connections rotate one token at once: one rotation wins, the others find no token,
+// and exactly one successor exists (without the row lock, each would make one).
+TEST_F(PgStoreTest, ConcurrentRotationsOfOneTokenCannotBothSucceed) {
+    TestDatabase db;
+    std::string id;
+    {
+        PgStore s(db.uri());
+        make_token(s, "alice", "contested");
+        id = (*s.list("alice"))[0].id;
+    }
+    constexpr int kThreads = 8;
+    StartingLine line(kThreads);
+    std::atomic<int> won{0}, lost{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&] {
+            PgStore s(db.uri());
+            const bool connected = bool(s.prepare());
+            line.ready();
+            if (!connected) {
+                ++failed;
+                return;
+            }
+            auto r = s.rotate(id, std::string_view("alice"), Rotation{}, now_ms());
+            if (!r) ++failed;
+            else if (*r) ++won;
+            else ++lost;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(won.load(), 1);
+    EXPECT_EQ(lost.load(), kThreads - 1);
+    EXPECT_EQ(failed.load(), 0);
+    Admin a = db.admin();
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey"), 1);
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey WHERE id = '" + id + "'"), 0);
+}
+
+// -- max_tokens_per_user -----------------------------------------------------------------
+
+TEST_F(PgStoreTest, TokenCapCountsLiveTokensOfEachUser) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    ASSERT_TRUE(s.prepare());  // the schema, for the setting
+    Admin a = db.admin();
+    set_config(a, "max_tokens_per_user", "3");
+    const std::int64_t now = now_ms();
+    ASSERT_TRUE(s.create(NewToken{.user_id = "alice", .name = "short", .expires_at = now + 10},
+                         now));
+    for (int i = 0; i < 2; ++i)
+        ASSERT_TRUE(s.create(NewToken{.user_id = "alice", .name = "live"}, now));
+    auto full = s.create(NewToken{.user_id = "alice", .name = "one more"}, now);
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error().code, Errc::too_many_tokens);
+    EXPECT_NE(full.error().message.find("max_tokens_per_user"), std::string::npos);
+    // An expired token does not count; another user has a cap of their own.
+    ASSERT_TRUE(s.create(NewToken{.user_id = "alice", .name = "one more"}, now + 100));
+    EXPECT_FALSE(s.create(NewToken{.user_id = "alice", .name = "too many"}, now + 100));
+    make_token(s, "bob");
+    // Revoking one makes room; rotation replaces a token without needing room.
+    const auto listed = *s.list("alice");
+    ASSERT_TRUE(*s.revoke(listed.back().id, std::string_view("alice")));
+    ASSERT_TRUE(s.create(NewToken{.user_id = "alice", .name = "again"}, now + 100));
+    EXPECT_TRUE(*s.rotate(listed.front().id, std::string_view("alice"), Rotation{}, now + 100));
+    // 0: no cap.
+    set_config(a, "max_tokens_per_user", "0");
+    for (int i = 0; i < 3; ++i) make_token(s, "alice");
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey WHERE user_id = 'alice'"), 7);
+}
+
+// Connections creating tokens for one user at once never pass the cap between them.
+TEST_F(PgStoreTest, TokenCapHoldsUnderConcurrency) {
+    TestDatabase db;
+    constexpr int kCap = 10, kThreads = 4, kEach = 8;
+    {
+        PgStore s(db.uri());
+        ASSERT_TRUE(s.prepare());
+        Admin a = db.admin();
+        set_config(a, "max_tokens_per_user", std::to_string(kCap));
+    }
+    StartingLine line(kThreads);
+    std::atomic<int> created{0}, refused{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&] {
+            PgStore s(db.uri());
+            const bool connected = bool(s.prepare());
+            line.ready();
+            if (!connected) {
+                ++failed;
+                return;
+            }
+            for (int j = 0; j < kEach; ++j) {
+                auto c = s.create(NewToken{.user_id = "alice", .name = "racing"}, now_ms());
+                if (c) ++created;
+                else if (c.error().code == Errc::too_many_tokens) ++refused;
+                else ++failed;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(created.load(), kCap);
+    EXPECT_EQ(refused.load(), kThreads * kEach - kCap);
+    EXPECT_EQ(failed.load(), 0);
+    Admin a = db.admin();
+    EXPECT_EQ(count_of(a, "SELECT count(*) FROM apikey WHERE user_id = 'alice'"), kCap);
+}
+
+// -- refusals are counted ----------------------------------------------------------------
+
+// A flood of unknown credentials from many addresses and connections costs a bounded number
+// of rows, and every refusal is counted once.
+TEST_F(PgStoreTest, RefusalsOfUnknownCredentialsTakeBoundedRows) {
+    TestDatabase db;
+    constexpr int kCap = 20, kThreads = 4, kEach = 100;
+    {
+        PgStore s(db.uri());
+        ASSERT_TRUE(s.prepare());
+        Admin a = db.admin();
+        set_config(a, "activity_unknown_max_rows", std::to_string(kCap));
+    }
+    StartingLine line(kThreads);
+    std::vector<std::thread> threads;
+    std::atomic<int> refused{0}, failed{0};
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&, i] {
+            PgStore s(db.uri());
+            const bool connected = bool(s.prepare());
+            line.ready();
+            if (!connected) {
+                ++failed;
+                return;
+            }
+            for (int j = 0; j < kEach; ++j) {
+                const std::string ip = "10.0." + std::to_string(i) + "." + std::to_string(j);
+                const std::string token = "gvx_" + std::string(64, 'Z');
+                auto v = s.verify(token, ClientInfo{.ip = ip, .user_agent = "flood"}, now_ms());
+                if (v && v->outcome == Outcome::invalid_key) ++refused;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(refused.load(), kThreads * kEach);
+    EXPECT_EQ(failed.load(), 0);
+    Admin a = db.admin();
+    EXPECT_EQ(count_of(a, "SELECT sum(count) FROM gvx_activity"), kThreads * kEach);
+    // The cap, plus at most one row per connection racing past it and one overflow row each.
+    EXPECT_LE(count_of(a, "SELECT count(*) FROM gvx_activity"), kCap + 2 * kThreads);
+    EXPECT_GE(count_of(a, "SELECT count(*) FROM gvx_activity WHERE ip = '' AND key_start = ''"),
+              1);
+}
+
+// A known token's refusals from one client add to one row, which /activity shows counted.
+TEST_F(PgStoreTest, RepeatedRefusalsOfATokenShareARow) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    const std::string key = make_token(s, "alice", "disabled");
+    const std::string id = (*s.list("alice"))[0].id;
+    TokenChanges off;
+    off.enabled = false;
+    ASSERT_TRUE(s.update(id, "alice", off, now_ms()));
+    const std::int64_t now = now_ms();
+    const ClientInfo client{.ip = "203.0.113.9", .user_agent = "git/2.39"};
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(s.verify(key, client, now + i)->outcome, Outcome::disabled);
+    // A minute later, a new row.
+    EXPECT_EQ(s.verify(key, client, now + kRefusalWindowMs + 1)->outcome, Outcome::disabled);
+    auto acts = s.activity(id, "alice", 10);
+    ASSERT_TRUE(acts) << acts.error().message;
+    ASSERT_EQ(acts->size(), 2u);
+    EXPECT_EQ((*acts)[0].count, 1);
+    EXPECT_EQ((*acts)[1].count, 5);
+    EXPECT_EQ((*acts)[1].outcome, "KEY_DISABLED");
+    EXPECT_EQ((*acts)[1].at, now);
+    EXPECT_EQ((*acts)[1].last_at, now + 4);
+}
+
+// A database gvx made at schema version 1 is brought to the current one on connect: its
+// activity rows count 1 each, and gvx_tokens shows permissions.
+TEST_F(PgStoreTest, MigratesADatabaseOfVersionOne) {
+    TestDatabase db;
+    Admin a = db.admin();
+    std::ifstream in(std::string(GVX_SOURCE_DIR) + "/sql/postgres/001_init.sql");
+    ASSERT_TRUE(in);
+    const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    a.value(v1);
+    a.value("CREATE TABLE gvx_meta (name text PRIMARY KEY NOT NULL, value text)");
+    a.value("INSERT INTO gvx_meta VALUES ('schema_version', '1')");
+    a.value("INSERT INTO gvx_activity (at, key_start, outcome) VALUES (1, 'gvx_ab', "
+            "'INVALID_API_KEY'), (2, 'gvx_ab', 'INVALID_API_KEY')");
+    PgStore s(db.uri());
+    ASSERT_TRUE(s.prepare());
+    EXPECT_EQ(a.value("SELECT value FROM gvx_meta WHERE name = 'schema_version'"),
+              std::to_string(kPgSchemaVersion));
+    EXPECT_EQ(a.value("SELECT string_agg(count::text, ',') FROM gvx_activity"), "1,1");
+    auto t = s.create(NewToken{.user_id = "alice", .name = "viewed", .permissions =
+                                                                          "{\"repo\":[\"read\"]}"},
+                      now_ms());
+    ASSERT_TRUE(t);
+    EXPECT_EQ(a.value("SELECT permissions FROM gvx_tokens"), "{\"repo\":[\"read\"]}");
 }
 
 }  // namespace
