@@ -8,8 +8,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "hardening"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
-import fcgi_client  # noqa: E402
+from gvxtest import fcgi  # noqa: E402
 import gvxproc  # noqa: E402
 from gvxproc import Checks, Fleet, fresh_dir, main_guard  # noqa: E402,F401
 from peer import Peer, PeerError  # noqa: E402,F401
@@ -79,12 +80,12 @@ def gvx_api(server, method, endpoint, cookie=None, body=None, query="", extra=No
     if cookie:
         params["HTTP_COOKIE"] = cookie
     params.update(extra or {})
-    return fcgi_client.api(server.address, method, endpoint, body=body, query=query, extra=params)
+    return fcgi.api(server.address, method, endpoint, body=body, query=query, extra=params)
 
 
 def gvx_authorize(server, token):
     """A Git request's authorization: (status, user)."""
-    r = fcgi_client.authorize(server.address, token)
+    r = fcgi.authorize(server.address, token)
     return r.status, r.header("Variable-REMOTE_USER")
 
 

@@ -15,7 +15,7 @@ import re
 from common import (Checks, Peer, PeerError, args, gitflare_db, gvx_api, gvx_authorize,
                     gvx_fleet, fresh_dir, index_names, main_guard, migration_statements,
                     write_migrations)
-import fcgi_client  # noqa: E402 - on the path common.py sets
+from gvxtest import fcgi  # noqa: E402 - on the path common.py sets
 
 GVX_INDEXES = ["gvx_apikey_expires", "gvx_apikey_key", "gvx_apikey_user"]
 
@@ -95,7 +95,7 @@ def gvx_first(a, c):
     """The unsupported order: gvx made the file, then Gitflare's first migration runs."""
     db = os.path.join(a.work, "gvx-first.db")
     with gvx_fleet(a, db, extra=["--trust-remote-user"]) as fleet:
-        r = fcgi_client.api(fleet.servers[0].address, "POST", "create", user="alice",
+        r = fcgi.api(fleet.servers[0].address, "POST", "create", user="alice",
                             body={"name": "made first"})
         c.check(r.status == 200, f"gvx-first: gvx made its schema and a token ({r.status})")
         token = r.json()["key"]

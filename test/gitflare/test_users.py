@@ -11,7 +11,7 @@ import time
 
 from common import (Checks, Peer, args, gitflare_db, gvx_api, gvx_authorize, gvx_fleet,
                     fresh_dir, main_guard, sqlite_rows)
-import fcgi_client
+from gvxtest import fcgi  # noqa: E402 - on the path common.py sets
 
 
 def main():
@@ -48,7 +48,7 @@ def main():
         banned = peer.sql("SELECT banned, ban_expires FROM user WHERE id = ?", users["bob"]["userId"])
         c.check(banned == [{"banned": 1, "ban_expires": None}], f"better-auth's ban row: {banned}")
         c.check(gvx_status("bob") == [401, 401], f"bob banned: gvx refuses {gvx_status('bob')}")
-        r = fcgi_client.api(gvx.address, "GET", "list",
+        r = fcgi.api(gvx.address, "GET", "list",
                             extra={"HTTP_AUTHORIZATION": "Bearer " + tokens["bob"][1]})
         c.check(r.status == 401, f"bob banned: his token is no API caller either ({r.status})")
         print(f"better-auth's own verify of a banned user's token: "
@@ -78,13 +78,13 @@ def main():
 
         # No token for a user id the user table lacks: over HTTP and through gvx.so.
         before = peer.sql("SELECT count(*) AS n FROM apikey")
-        r = fcgi_client.api(gvx.address, "POST", "create", user="nobody", body={"name": "ghost"})
+        r = fcgi.api(gvx.address, "POST", "create", user="nobody", body={"name": "ghost"})
         c.check(r.status == 403 and r.json().get("code") == "USER_NOT_FOUND",
                 f"gvx-fcgi refuses to create for a non-user: {r.status} {r.body!r}")
-        r = fcgi_client.api(gvx.address, "POST", "create", user=users["carol"]["userId"],
+        r = fcgi.api(gvx.address, "POST", "create", user=users["carol"]["userId"],
                             body={"name": "ghost"})
         c.check(r.status == 403, f"gvx-fcgi refuses to create for the deleted user: {r.status}")
-        r = fcgi_client.api(gvx.address, "POST", "create", user=users["bob"]["userId"],
+        r = fcgi.api(gvx.address, "POST", "create", user=users["bob"]["userId"],
                             body={"name": "still a user"})
         c.check(r.status == 200, f"gvx-fcgi creates for a user: {r.status}")
         shell = subprocess.run([a.sqlite3, "-batch", "-bail", db, "-cmd", f".load {a.ext}",

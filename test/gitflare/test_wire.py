@@ -10,7 +10,7 @@ import json
 import re
 
 from common import (ORIGIN, Checks, Peer, args, gitflare_db, gvx_fleet, fresh_dir, main_guard)
-import fcgi_client
+from gvxtest import fcgi  # noqa: E402 - on the path common.py sets
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 DATE_FIELDS = {"createdAt", "updatedAt", "expiresAt", "lastRequest", "lastRefillAt"}
@@ -58,7 +58,7 @@ def gvx_request(server, method, path, body=None, cookie=None, headers=None):
     elif method == "POST":
         params["CONTENT_TYPE"] = "application/json"
         params["CONTENT_LENGTH"] = "0"
-    r = fcgi_client.request(server.address, params, data)
+    r = fcgi.request(server.address, params, data)
     text = r.body.decode()
     return {"status": r.status, "text": text, "json": json.loads(text) if text else None}
 

@@ -18,7 +18,6 @@ import threading
 import time
 import traceback
 
-import fcgi_client
 
 SANITIZER_PATTERNS = re.compile(
     rb"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|AddressSanitizer:DEADLYSIGNAL")
@@ -255,5 +254,4 @@ def main_guard(fn):
         sys.exit(1)
 
 
-__all__ = ["Fleet", "Server", "Checks", "common_args", "fresh_dir", "free_port", "main_guard",
-           "fcgi_client"]
+__all__ = ["Fleet", "Server", "Checks", "common_args", "fresh_dir", "free_port", "main_guard"]

@@ -24,6 +24,7 @@ import pathlib
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ import unittest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
 import harness  # noqa: E402
+from gvxtest import fcgi  # noqa: E402  (on the path harness sets)
 
 BASE = "/api/auth/api-key"
 PASSWORD = "Zq8#Wombat-2024!"
@@ -115,12 +117,9 @@ class BodyAfterCaller(unittest.TestCase):
         d = Daemon(self)
         params = {"REQUEST_METHOD": "POST", "REQUEST_URI": f"{BASE}/create",
                   "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "5000"}
-        out = harness._fcgi_record(harness.FCGI_BEGIN_REQUEST, b"\x00\x01\x00\x00\x00\x00\x00\x00")
-        pairs = b"".join(harness._fcgi_length(len(k)) + harness._fcgi_length(len(v)) +
-                         k.encode() + v.encode() for k, v in params.items())
-        out += harness._fcgi_record(harness.FCGI_PARAMS, pairs)
-        out += harness._fcgi_record(harness.FCGI_PARAMS, b"")
-        out += harness._fcgi_record(harness.FCGI_STDIN, b"{")  # and then nothing
+        out = fcgi.record(fcgi.BEGIN_REQUEST, struct.pack(">HB5x", fcgi.RESPONDER, 0))
+        out += fcgi.stream(fcgi.PARAMS, fcgi.encode_params(params))
+        out += fcgi.record(fcgi.STDIN, b"{")  # and then nothing
         with socket.socket(socket.AF_UNIX) as s:
             s.settimeout(5)
             s.connect(d.sock)

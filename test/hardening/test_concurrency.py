@@ -28,7 +28,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fcgi_client as fc  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gvxtest import fcgi as fc  # noqa: E402
 from gvxproc import (Checks, Fleet, Threads, common_args, fresh_dir, leaked_secrets,  # noqa: E402
                      main_guard)
 from shell import Shell  # noqa: E402

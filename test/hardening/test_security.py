@@ -31,7 +31,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fcgi_client as fc  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gvxtest import fcgi as fc  # noqa: E402
 from gvxproc import Checks, Fleet, common_args, fresh_dir, leaked_secrets, main_guard  # noqa: E402
 
 ORIGIN = "https://git.example.com"

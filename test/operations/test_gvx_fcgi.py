@@ -20,8 +20,8 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hardening"))
-import fcgi_client  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gvxtest import fcgi  # noqa: E402
 
 ARGS = None
 LOG_LINE = re.compile(
@@ -146,7 +146,7 @@ class GvxFcgiOperations(unittest.TestCase):
         p = Process(self.dir, "--db", self.db, "--trust-remote-user", stdin=listener.fileno())
         listener.close()
         self.procs.append(p)
-        r = fcgi_client.api(path, "GET", "list", user="alice")
+        r = fcgi.api(path, "GET", "list", user="alice")
         self.assertEqual((r.status, r.json()), (200, []))
         self.assertIn("listening on standard input", p.lines()[0])
 
@@ -155,7 +155,7 @@ class GvxFcgiOperations(unittest.TestCase):
         p.proc.send_signal(signal.SIGHUP)
         time.sleep(0.3)
         self.assertIsNone(p.proc.poll(), p.text())
-        self.assertEqual(fcgi_client.api(addr, "GET", "list", user="alice").status, 200)
+        self.assertEqual(fcgi.api(addr, "GET", "list", user="alice").status, 200)
         p.proc.send_signal(signal.SIGTERM)
         self.assertEqual(p.proc.wait(10), 0)
 
@@ -163,15 +163,15 @@ class GvxFcgiOperations(unittest.TestCase):
 
     def test_start_up_line_and_one_line_per_request_without_tokens(self):
         p, addr = self.start("--trust-remote-user")
-        created = fcgi_client.api(addr, "POST", "create", user="alice", body={"name": "laptop"})
+        created = fcgi.api(addr, "POST", "create", user="alice", body={"name": "laptop"})
         self.assertEqual(created.status, 200)
         token, token_id = created.json()["key"], created.json()["id"]
-        fcgi_client.api(addr, "GET", "list", user="alice")
-        fcgi_client.api(addr, "GET", "list")  # no caller: 401
-        fcgi_client.authorize(addr, token, extra={
+        fcgi.api(addr, "GET", "list", user="alice")
+        fcgi.api(addr, "GET", "list")  # no caller: 401
+        fcgi.authorize(addr, token, extra={
             "REQUEST_URI": f"/git/repo.git/info/refs?service=git-upload-pack&token={token}"})
-        fcgi_client.authorize(addr, "gvx_" + "A" * 64)
-        fcgi_client.api(addr, "POST", "delete", user="alice", body={"keyId": token_id})
+        fcgi.authorize(addr, "gvx_" + "A" * 64)
+        fcgi.api(addr, "POST", "delete", user="alice", body={"keyId": token_id})
         p.stop()
 
         lines = p.lines()
@@ -215,7 +215,7 @@ class GvxFcgiOperations(unittest.TestCase):
             os.chown(self.dir, uid, -1)
         os.chmod(self.db, 0o444)
         p, addr = self.start("--trust-remote-user", user=user)
-        r = fcgi_client.api(addr, "POST", "create", user="alice", body={"name": "laptop"})
+        r = fcgi.api(addr, "POST", "create", user="alice", body={"name": "laptop"})
         self.assertEqual(r.status, 500, r)
         self.assertNotIn("readonly", r.body.decode())  # the client learns nothing inside
         p.stop()

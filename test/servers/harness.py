@@ -51,7 +51,8 @@ Helpers here:
     http(method, url, headers=None, body=None, json_body=None, timeout=10) -> Reply
     raw_http(host, port, data: bytes, timeout=10, half_close=False) -> Reply or None (no answer)
     fcgi_request(addr, params, stdin=b"", role="RESPONDER") -> Reply: talk FastCGI directly
-        to a gvx-fcgi process (e.g. params GVX_MODE=authorize to check a token elsewhere)
+        to a gvx-fcgi process (e.g. params GVX_MODE=authorize to check a token elsewhere);
+        gvxtest.fcgi.request (test/support/gvxtest/fcgi.py), the tests' one FastCGI client
     basic_auth(user, password) -> "Basic ..." ; write_htpasswd(path, {user: password})
     sign_cookie(token, secret) -> better-auth's URL-encoded signed cookie value
     sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
@@ -75,7 +76,6 @@ import ctypes
 import grp
 import hashlib
 import hmac
-import http.client as httpclient
 import importlib
 import importlib.machinery
 import importlib.util
@@ -88,12 +88,15 @@ import shutil
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from gvxtest.fcgi import request as fcgi_request  # noqa: E402,F401  (the one FastCGI client)
+from gvxtest.http import Reply, http, parse_http_response, raw_http  # noqa: E402,F401
 
 SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
 SCRIPTS_DIR = SOURCE_DIR / "scripts"
@@ -323,176 +326,6 @@ def wait_for_socket(path, timeout=10.0, proc=None):
         if time.monotonic() > deadline:
             raise TimeoutError(f"nothing listens on {path} after {timeout}s")
         time.sleep(0.02)
-
-
-# ---------------------------------------------------------------------------------------------
-# HTTP and FastCGI clients.
-
-class Reply:
-    def __init__(self, status, reason, headers, body):
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-
-    def header(self, name, default=None):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return default
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return f"<Reply {self.status} {self.body[:300]!r}>"
-
-
-def http(method, url, headers=None, body=None, json_body=None, timeout=10):
-    """One request on a fresh connection. json_body is serialised with Content-Type set."""
-    parts = urllib.parse.urlsplit(url)
-    headers = dict(headers or {})
-    if json_body is not None:
-        body = json.dumps(json_body).encode()
-        headers.setdefault("Content-Type", "application/json")
-    if isinstance(body, str):
-        body = body.encode()
-    conn = httpclient.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        conn.request(method, path or "/", body=body, headers=headers)
-        r = conn.getresponse()
-        return Reply(r.status, r.reason, r.getheaders(), r.read())
-    finally:
-        conn.close()
-
-
-def parse_http_response(data):
-    """A Reply from raw response bytes (the first response only), or None when empty."""
-    if not data:
-        return None
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    version, _, rest = lines[0].partition(" ")
-    code, _, reason = rest.partition(" ")
-    headers = []
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers.append((k.strip(), v.strip()))
-    reply = Reply(int(code), reason, headers, body)
-    n = reply.header("Content-Length")
-    if n is not None and n.isdigit():
-        reply.body = body[:int(n)]
-    elif (reply.header("Transfer-Encoding") or "").lower() == "chunked":
-        reply.body = _dechunk(body)
-    return reply
-
-
-def _dechunk(data):
-    out = b""
-    while data:
-        size, _, rest = data.partition(b"\r\n")
-        n = int(size.split(b";")[0] or b"0", 16)
-        if n == 0:
-            break
-        out += rest[:n]
-        data = rest[n + 2:]
-    return out
-
-
-def raw_http(host, port, data, timeout=10, half_close=False):
-    """Sends raw bytes; returns the parsed response, or None if the server closed silently.
-
-    Reads until the server closes or a whole response (by Content-Length) has arrived."""
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(data)
-        if half_close:
-            s.shutdown(socket.SHUT_WR)
-        chunks = b""
-        try:
-            while True:
-                c = s.recv(65536)
-                if not c:
-                    break
-                chunks += c
-                head, sep, body = chunks.partition(b"\r\n\r\n")
-                if sep:
-                    r = parse_http_response(chunks)
-                    n = r.header("Content-Length")
-                    if n is not None and n.isdigit() and len(body) >= int(n):
-                        break
-        except (ConnectionResetError, socket.timeout):
-            pass
-        return parse_http_response(chunks)
-
-
-FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT, FCGI_STDERR = \
-    1, 3, 4, 5, 6, 7
-FCGI_ROLES = {"RESPONDER": 1, "AUTHORIZER": 2, "FILTER": 3}
-
-
-def _fcgi_record(rtype, content, request_id=1):
-    return struct.pack(">BBHHBB", 1, rtype, request_id, len(content), 0, 0) + content
-
-
-def _fcgi_length(n):
-    return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
-
-
-def fcgi_request(addr, params, stdin=b"", role="RESPONDER", timeout=10):
-    """One FastCGI request to addr ("host:port" or a socket path); the CGI reply as a Reply."""
-    if addr.startswith("/"):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        s.connect(addr)
-    else:
-        host, _, port = addr.rpartition(":")
-        s = socket.create_connection((host, int(port)), timeout=timeout)
-    with s:
-        out = _fcgi_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", FCGI_ROLES[role], 0))
-        pairs = b""
-        for k, v in params.items():
-            k, v = k.encode(), str(v).encode()
-            pairs += _fcgi_length(len(k)) + _fcgi_length(len(v)) + k + v
-        for i in range(0, len(pairs), 65535):
-            out += _fcgi_record(FCGI_PARAMS, pairs[i:i + 65535])
-        out += _fcgi_record(FCGI_PARAMS, b"")
-        for i in range(0, len(stdin), 65535):
-            out += _fcgi_record(FCGI_STDIN, stdin[i:i + 65535])
-        out += _fcgi_record(FCGI_STDIN, b"")
-        s.sendall(out)
-        buf, stdout = b"", b""
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            buf += c
-            done = False
-            while len(buf) >= 8:
-                _, rtype, _, clen, plen, _ = struct.unpack(">BBHHBB", buf[:8])
-                if len(buf) < 8 + clen + plen:
-                    break
-                content, buf = buf[8:8 + clen], buf[8 + clen + plen:]
-                if rtype == FCGI_STDOUT:
-                    stdout += content
-                elif rtype == FCGI_END_REQUEST:
-                    done = True
-            if done:
-                break
-    head, _, body = stdout.partition(b"\r\n\r\n")
-    headers, status, reason = [], 200, "OK"
-    for line in head.decode("latin-1").split("\r\n"):
-        k, _, v = line.partition(":")
-        if k.lower() == "status":
-            code, _, reason = v.strip().partition(" ")
-            status = int(code)
-        elif k:
-            headers.append((k.strip(), v.strip()))
-    return Reply(status, reason, headers, body)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,17 +68,18 @@ def as_nobody(code, *args):
                         sys.executable, "-c", code, *map(str, args)],
                        capture_output=True, text=True, timeout=30,
                        env={"PATH": "/usr/bin:/bin",
-                            "PYTHONPATH": str(pathlib.Path(__file__).resolve().parent),
+                            "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1] / "support"),
                             "PYTHONDONTWRITEBYTECODE": "1"})
     return r.returncode, r.stdout + r.stderr
 
 
 # Sent by nobody: a FastCGI request to the API's gvx-fcgi claiming to be alice.
 FORGED_REQUEST = r"""
-import json, sys, harness
+import json, sys
+from gvxtest import fcgi
 addr = sys.argv[1]
 try:
-    r = harness.fcgi_request(addr, {
+    r = fcgi.request(addr, {
         "REQUEST_METHOD": "POST", "REQUEST_URI": "/api/auth/api-key/create",
         "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "19",
         "REMOTE_USER": "alice", "REMOTE_ADDR": "127.0.0.1"}, stdin=b'{"name":"stolen!!"}')

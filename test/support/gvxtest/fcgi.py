@@ -1,4 +1,4 @@
-"""A small FastCGI client (stdlib only) for driving gvx-fcgi without a web server.
+"""The FastCGI client of gvx's tests (stdlib only): drives gvx-fcgi without a web server.
 
 The FastCGI record protocol (https://fastcgi-archives.github.io/FastCGI_Specification.html):
 every record is an 8-byte header (version 1, type, request id, content length, padding
@@ -7,22 +7,35 @@ a PARAMS stream of name-value pairs closed by an empty PARAMS record, a STDIN st
 an empty STDIN record; the application answers with STDOUT (a CGI response: headers, blank
 line, body), maybe STDERR, and END_REQUEST.
 
-    resp = request(("127.0.0.1", port), {"REQUEST_METHOD": "GET", ...}, b"")
-    resp.status, resp.headers, resp.body, resp.json()
+    r = request(address, {"REQUEST_METHOD": "GET", ...}, stdin=b"", role="AUTHORIZER")
+    r.status, r.reason, r.headers, r.header(name), r.body, r.text, r.json(), r.stderr
+    r = api(address, "POST", "create", user="alice", body={"name": "laptop"})
+    r = authorize(address, token)          # an AUTHORIZER request with Basic credentials
+
+An address is a (host, port) tuple, "host:port", or a Unix socket path. A role is RESPONDER,
+AUTHORIZER, FILTER or its name. Parameter values may be str, bytes (sent as they are) or
+numbers. The answer is a gvxtest.http.Reply. FcgiError (a ConnectionError) when the answer
+is cut off or late, ConnectError when no connection was made (the request did nothing).
+record(), stream(), encode_params() and encode_request() build raw bytes for tests of broken
+FastCGI.
 """
 import base64
 import json
+import os
 import socket
 import struct
+
+from .http import Reply
 
 VERSION = 1
 BEGIN_REQUEST, ABORT_REQUEST, END_REQUEST, PARAMS, STDIN, STDOUT, STDERR = 1, 2, 3, 4, 5, 6, 7
 RESPONDER, AUTHORIZER, FILTER = 1, 2, 3
+ROLES = {"RESPONDER": RESPONDER, "AUTHORIZER": AUTHORIZER, "FILTER": FILTER}
 MAX_CONTENT = 65535
 API_BASE = "/api/auth/api-key"
 
 
-class FcgiError(Exception):
+class FcgiError(ConnectionError):
     """The connection failed or closed before END_REQUEST: the outcome is unknown."""
 
 
@@ -30,37 +43,16 @@ class ConnectError(FcgiError):
     """No connection was made: the request was never sent, so it did nothing."""
 
 
-class Response:
-    def __init__(self, status, headers, body, stderr, app_status):
-        self.status = status
-        self.headers = headers  # list of (name, value), in order
-        self.body = body  # bytes
-        self.stderr = stderr  # bytes the application wrote to FCGI_STDERR
-        self.app_status = app_status
-
-    def header(self, name):
-        for n, v in self.headers:
-            if n.lower() == name.lower():
-                return v
-        return None
-
-    def json(self):
-        return json.loads(self.body.decode("utf-8"))
-
-    def __repr__(self):
-        return f"Response({self.status}, {self.body[:200]!r})"
-
-
 def _length(n):
     return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
 
 
 def encode_params(params):
-    """Name-value pairs; values may be str or bytes (bytes are sent as they are)."""
+    """Name-value pairs; values may be str, bytes (sent as they are) or anything str() takes."""
     out = bytearray()
     for name, value in params.items():
         n = name.encode() if isinstance(name, str) else name
-        v = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+        v = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
         out += _length(len(n)) + _length(len(v)) + n + v
     return bytes(out)
 
@@ -80,18 +72,27 @@ def stream(rtype, data, request_id=1):
 
 
 def encode_request(params, stdin=b"", role=RESPONDER, request_id=1):
-    begin = record(BEGIN_REQUEST, struct.pack(">HB5x", role, 0), request_id)
+    begin = record(BEGIN_REQUEST, struct.pack(">HB5x", ROLES.get(role, role), 0), request_id)
     return begin + stream(PARAMS, encode_params(params), request_id) + stream(STDIN, stdin, request_id)
 
 
+def _socket_address(address):
+    """(family, address) of a (host, port) tuple, "host:port" or a socket path."""
+    if isinstance(address, tuple):
+        return socket.AF_INET, address
+    text = os.fspath(address)
+    if "/" in text or ":" not in text:
+        return socket.AF_UNIX, text
+    host, _, port = text.rpartition(":")
+    return socket.AF_INET, (host, int(port))
+
+
 def connect(address, timeout=10.0):
-    if isinstance(address, str):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family, where = _socket_address(address)
+    s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
-        s.connect(address)
+        s.connect(where)
     except OSError as e:
         s.close()
         raise ConnectError(f"connect: {e}") from e
@@ -109,21 +110,24 @@ def _read_exact(s, n):
 
 
 def parse_cgi(stdout):
-    """'Status: 200 OK\\r\\nName: value\\r\\n\\r\\nbody' -> (status, headers, body)."""
+    """'Status: 200 OK\\r\\nName: value\\r\\n\\r\\nbody' -> (status, reason, headers, body);
+    headers keep every line but Status, in order."""
     head, sep, body = stdout.partition(b"\r\n\r\n")
     if not sep:
         head, sep, body = stdout.partition(b"\n\n")
     if not sep:
         raise FcgiError(f"no header/body separator in {stdout[:200]!r}")
-    status = 200
+    status, reason = 200, "OK"
     headers = []
     for line in head.replace(b"\r\n", b"\n").split(b"\n"):
         name, _, value = line.decode("latin-1").partition(":")
         value = value.strip()
         if name.lower() == "status":
-            status = int(value.split()[0])
-        headers.append((name, value))
-    return status, headers, body
+            code, _, reason = value.partition(" ")
+            status = int(code)
+        elif name:
+            headers.append((name.strip(), value))
+    return status, reason, headers, body
 
 
 def exchange(address, raw, timeout=10.0):
@@ -139,10 +143,12 @@ def exchange(address, raw, timeout=10.0):
         while True:
             try:
                 header = _read_exact(s, 8)
-            except OSError as e:
+                _, rtype, _, clen, plen = struct.unpack(">BBHHBx", header)
+                content = _read_exact(s, clen + plen)[:clen]
+            except FcgiError:
+                raise
+            except OSError as e:  # a reset or a timeout
                 raise FcgiError(f"recv: {e}") from e
-            _, rtype, _, clen, plen = struct.unpack(">BBHHBx", header)
-            content = _read_exact(s, clen + plen)[:clen]
             if rtype == STDOUT:
                 out += content
             elif rtype == STDERR:
@@ -150,19 +156,18 @@ def exchange(address, raw, timeout=10.0):
             elif rtype == END_REQUEST:
                 app_status = struct.unpack(">I", content[:4])[0]
                 return bytes(out), bytes(err), app_status
-    except socket.timeout as e:
-        raise FcgiError("timeout") from e
     finally:
         s.close()
 
 
 def request(address, params, stdin=b"", role=RESPONDER, timeout=10.0):
+    """One FastCGI request; the CGI answer as a Reply."""
     out, err, app_status = exchange(address, encode_request(params, stdin, role), timeout)
-    status, headers, body = parse_cgi(out)
-    return Response(status, headers, body, err, app_status)
+    status, reason, headers, body = parse_cgi(out)
+    return Reply(status, reason, headers, body, err, app_status)
 
 
-# --- gvx-shaped helpers ---------------------------------------------------------------------
+# --- gvx-shaped requests --------------------------------------------------------------------
 
 def api(address, method, endpoint, user=None, body=None, query="", extra=None, timeout=10.0):
     """An API request; body may be a dict (sent as JSON) or bytes. user sets REMOTE_USER."""
