@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "hardening"))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 from gvxtest import fcgi  # noqa: E402
-import gvxproc  # noqa: E402
-from gvxproc import Checks, Fleet, fresh_dir, main_guard  # noqa: E402,F401
+from gvxtest.checks import Checks, common_args, main_guard  # noqa: E402,F401
+from gvxtest.fleet import Fleet  # noqa: E402
+from gvxtest.processes import fresh_dir  # noqa: E402,F401
 from peer import Peer, PeerError  # noqa: E402,F401
 
 ORIGIN = "http://localhost:3000"  # the peer's baseURL (lib.mjs)
@@ -20,7 +20,7 @@ SECRET = "gvx-peer-secret-0123456789abcdef0123456789"  # the peer's cookie secre
 
 
 def args(description):
-    ap = gvxproc.common_args(description)
+    ap = common_args(description)
     ap.add_argument("--peer", required=True, help="the installed peer (peer.py install)")
     return ap.parse_args()
 

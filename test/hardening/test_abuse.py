@@ -238,20 +238,16 @@ class CoreDumps(unittest.TestCase):
             import resource
             resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
                                                       resource.RLIM_INFINITY))
-        log = open(work / "gvx-fcgi.log", "wb")
-        p = subprocess.Popen([harness.GVX_FCGI, "--db", db, "--session-secret-file", secret,
-                              "--listen", sock, *args], cwd=work, preexec_fn=unlimited,
-                             stdout=log, stderr=log)
+        [p], _ = harness.start_gvx_fcgi("--db", db, "--session-secret-file", secret, *args,
+                                        log_dir=work, listen=sock, cwd=work,
+                                        preexec_fn=unlimited)
         try:
-            harness.wait_for_socket(sock)
             self.assertEqual(authorize(sock, harness.basic_auth("alice", token)).status, 200)
             os.kill(p.pid, signal.SIGSEGV)
             p.wait(20)
         finally:
-            if p.poll() is None:
+            if p.alive():
                 p.kill()
-                p.wait()
-            log.close()
         self.assertEqual(p.returncode, -signal.SIGSEGV)
         return [f for f in work.iterdir() if f.name.startswith("core")], token
 

@@ -30,11 +30,12 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from gvxtest import fcgi as fc  # noqa: E402
-from gvxproc import (Checks, Fleet, Threads, common_args, fresh_dir, key_hash,  # noqa: E402
-                     leaked_secrets, main_guard)
+from gvxtest.checks import Checks, Threads, common_args, main_guard  # noqa: E402
+from gvxtest.credentials import key_hash, leaked_secrets  # noqa: E402
+from gvxtest.fleet import Fleet  # noqa: E402
+from gvxtest.processes import fresh_dir  # noqa: E402
 
 USERS = ["alice", "bob", "carol"]
 

@@ -30,10 +30,12 @@ import sys
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from gvxtest import fcgi as fc  # noqa: E402
-from gvxproc import Checks, Fleet, common_args, fresh_dir, leaked_secrets, main_guard  # noqa: E402
+from gvxtest.checks import Checks, common_args, main_guard  # noqa: E402
+from gvxtest.credentials import leaked_secrets  # noqa: E402
+from gvxtest.fleet import Fleet  # noqa: E402
+from gvxtest.processes import fresh_dir  # noqa: E402
 
 ORIGIN = "https://git.example.com"
 FIXTURE_TOKENS = {  # from test/fixtures/gitflare.sql (test data)

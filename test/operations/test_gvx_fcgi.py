@@ -21,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from gvxtest import fcgi  # noqa: E402
+from gvxtest import fcgi, processes  # noqa: E402
 
 ARGS = None
 LOG_LINE = re.compile(
@@ -31,58 +31,14 @@ LOG_LINE = re.compile(
     r"(?: cause=(?P<cause>\".*\"))?$")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def log_lines(p):
+    """gvx-fcgi's own lines in a process's log."""
+    return [line for line in p.log_text().splitlines() if " gvx-fcgi[" in line]
 
 
-class Process:
-    """One gvx-fcgi, its standard error in a file; killed by pid at the end."""
-
-    def __init__(self, work, *args, stdin=subprocess.DEVNULL, user=None):
-        self.log = os.path.join(work, f"gvx-fcgi-{time.monotonic_ns()}.log")
-        err = open(self.log, "wb")
-        argv = [ARGS.fcgi, *args]
-        if user:
-            pw = pwd.getpwnam(user)
-            argv = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups",
-                    *argv]
-        self.proc = subprocess.Popen(argv, stdin=stdin, stdout=err, stderr=err)
-        err.close()
-
-    def text(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def lines(self):
-        return [line for line in self.text().splitlines() if " gvx-fcgi[" in line]
-
-    def request_lines(self):
-        return [LOG_LINE.match(line) for line in self.lines()
-                if not re.search(r"\]: (started|stopped)", line)]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def wait_for_port(port, proc, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.proc.poll() is not None:
-            raise AssertionError(f"gvx-fcgi exited {proc.proc.returncode}: {proc.text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError("gvx-fcgi did not listen")
+def logged_requests(p):
+    return [LOG_LINE.match(line) for line in log_lines(p)
+            if not re.search(r"\]: (started|stopped)", line)]
 
 
 class GvxFcgiOperations(unittest.TestCase):
@@ -102,15 +58,27 @@ class GvxFcgiOperations(unittest.TestCase):
         return subprocess.run([ARGS.fcgi, *args], stdin=stdin, capture_output=True, text=True,
                               timeout=20)
 
+    def process(self, *args, stdin=subprocess.DEVNULL):
+        """gvx-fcgi args, its log in the test's directory; stopped by pid at the end."""
+        p = processes.Process([ARGS.fcgi, *args], f"gvx-fcgi-{time.monotonic_ns()}", self.dir,
+                              stdin=stdin)
+        self.procs.append(p)
+        return p
+
     def start(self, *extra, user=None):
-        port = free_port()
         # --trust-remote-user on TCP needs the web server named (SPEC §14): here, this test.
         peer = ("--trusted-peer", "127.0.0.1") if "--trust-remote-user" in extra else ()
-        p = Process(self.dir, "--db", self.db, "--listen", f"127.0.0.1:{port}", *extra, *peer,
-                    user=user)
+        wrapper = ()
+        if user:
+            pw = pwd.getpwnam(user)
+            wrapper = ("setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}",
+                       "--clear-groups")
+        [p], addr = processes.start_gvx_fcgi("--db", self.db, *extra, *peer, log_dir=self.dir,
+                                             name=f"gvx-fcgi-{time.monotonic_ns()}",
+                                             binary=ARGS.fcgi, wrapper=wrapper)
         self.procs.append(p)
-        wait_for_port(port, p)
-        return p, ("127.0.0.1", port)
+        host, _, port = addr.rpartition(":")
+        return p, (host, int(port))
 
     # -- the command line --------------------------------------------------------------------
 
@@ -143,21 +111,20 @@ class GvxFcgiOperations(unittest.TestCase):
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(path)
         listener.listen(8)
-        p = Process(self.dir, "--db", self.db, "--trust-remote-user", stdin=listener.fileno())
+        p = self.process("--db", self.db, "--trust-remote-user", stdin=listener.fileno())
         listener.close()
-        self.procs.append(p)
         r = fcgi.api(path, "GET", "list", user="alice")
         self.assertEqual((r.status, r.json()), (200, []))
-        self.assertIn("listening on standard input", p.lines()[0])
+        self.assertIn("listening on standard input", log_lines(p)[0])
 
     def test_sighup_does_not_stop_it(self):
         p, addr = self.start("--trust-remote-user")
-        p.proc.send_signal(signal.SIGHUP)
+        p.popen.send_signal(signal.SIGHUP)
         time.sleep(0.3)
-        self.assertIsNone(p.proc.poll(), p.text())
+        self.assertIsNone(p.popen.poll(), p.log_text())
         self.assertEqual(fcgi.api(addr, "GET", "list", user="alice").status, 200)
-        p.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(p.proc.wait(10), 0)
+        p.popen.send_signal(signal.SIGTERM)
+        self.assertEqual(p.popen.wait(10), 0)
 
     # -- logs ------------------------------------------------------------------------------
 
@@ -174,10 +141,10 @@ class GvxFcgiOperations(unittest.TestCase):
         fcgi.api(addr, "POST", "delete", user="alice", body={"keyId": token_id})
         p.stop()
 
-        lines = p.lines()
+        lines = log_lines(p)
         self.assertRegex(lines[0], r"^\S+Z gvx-fcgi\[\d+\]: started: gvx-fcgi \d+\.\d+\.\d+, "
                                    r"database .*gvx\.db, listening on 127\.0\.0\.1:\d+$")
-        requests = p.request_lines()
+        requests = logged_requests(p)
         self.assertEqual(len(requests), 6, "\n".join(lines))
         for m in requests:
             self.assertIsNotNone(m, "\n".join(lines))
@@ -193,7 +160,7 @@ class GvxFcgiOperations(unittest.TestCase):
             ("auth", "GET", "/repo.git/info/refs", "401", "INVALID_API_KEY", "-", "-"),
             ("api", "POST", f"{base}/delete", "200", "OK", "alice", token_id),
         ])
-        text = p.text()
+        text = p.log_text()
         self.assertNotIn(token, text)
         self.assertNotIn(token[4:], text)
         self.assertNotIn("AAAAAAAA", text)
@@ -201,8 +168,7 @@ class GvxFcgiOperations(unittest.TestCase):
     def test_a_500_names_its_cause(self):
         # A database gvx-fcgi may read but not write: as root, run it as nobody.
         user = None
-        setup = Process(self.dir, "--db", self.db, "--listen", f"127.0.0.1:{free_port()}")
-        self.procs.append(setup)
+        setup = self.process("--db", self.db, "--listen", f"127.0.0.1:{processes.free_port()}")
         time.sleep(0.5)
         setup.stop()
         if os.geteuid() == 0:
@@ -219,7 +185,7 @@ class GvxFcgiOperations(unittest.TestCase):
         self.assertEqual(r.status, 500, r)
         self.assertNotIn("readonly", r.body.decode())  # the client learns nothing inside
         p.stop()
-        [m] = p.request_lines()
+        [m] = logged_requests(p)
         self.assertEqual((m["status"], m["outcome"]), ("500", "INTERNAL_SERVER_ERROR"))
         self.assertIn("readonly database", m["cause"])
 

@@ -162,10 +162,10 @@ class Server:
                                      env=_env(), start_new_session=True)
         log.close()
         _servers.append(self)
-        # harness.py reaps children it does not know; this one it must leave running.
-        harness = sys.modules.get("harness")
-        if harness is not None and hasattr(harness, "foreign_children"):
-            harness.foreign_children.add(self.proc.pid)
+        # gvxtest.processes reaps children it does not know; this one it must leave running.
+        processes = sys.modules.get("gvxtest.processes")
+        if processes is not None:
+            processes.foreign_children.add(self.proc.pid)
         self.wait_ready(timeout)
         return self
 

@@ -4,7 +4,8 @@ Every test starts its own web server on a free port on 127.0.0.1, with all of it
 config, pid file, logs, sockets, htpasswd, databases) in a fresh temporary directory, and stops
 every process it started, by pid, even when the test fails.
 
-Paths come from the environment (CTest sets them; the defaults suit a `build/` tree):
+Paths come from the environment (CTest sets them; the defaults suit a `build/` tree;
+gvxtest/paths.py reads them):
     GVX_FCGI    the gvx-fcgi binary           (default: <repo>/build/fcgi/gvx-fcgi)
     GVX_EXT     the gvx.so extension           (default: <repo>/build/gvx.so)
     SQLITE3     the sqlite3 shell              (default: sqlite3 on PATH)
@@ -42,19 +43,21 @@ fcgi={"NAME": [gvx-fcgi arguments without --listen]} declares gvx-fcgi backends.
                gvx-fcgi --listen STATE_DIR/gvx-name.sock --socket-group GROUP (mode 0660:
                the worker user may connect, other users may not), stopped with the server.
 
-Helpers here:
-    tmpdir(tag) (removed at exit) / remove_tmpdir(path) / free_port()
+Helpers, from test/support/gvxtest (the package every Python test shares) under the names the
+server tests use:
+    processes: tmpdir(tag) (removed at exit) / remove_tmpdir(path) / free_port()
     wait_for_port(host, port, timeout, proc) / wait_for_socket(path, timeout, proc)
     start_process(argv, name, log_dir, env=None) -> Process (pid, alive(), stop(timeout), log_path)
     start_gvx_fcgi("--db", db, *args, log_dir=d, listen=None, procs=1)
         -> ([Process...], "127.0.0.1:PORT"): gvx-fcgi processes of a test's own
-    http(method, url, headers=None, body=None, json_body=None, timeout=10) -> Reply
+    http: http(method, url, headers=None, body=None, json_body=None, timeout=10) -> Reply
     raw_http(host, port, data: bytes, timeout=10, half_close=False) -> Reply or None (no answer)
-    fcgi_request(addr, params, stdin=b"", role="RESPONDER") -> Reply: talk FastCGI directly
-        to a gvx-fcgi process (e.g. params GVX_MODE=authorize to check a token elsewhere);
-        gvxtest.fcgi.request (test/support/gvxtest/fcgi.py), the tests' one FastCGI client
-    basic_auth(user, password) -> "Basic ..." ; write_htpasswd(path, {user: password})
+    fcgi: fcgi_request(addr, params, stdin=b"", role="RESPONDER") -> Reply: talk FastCGI
+        directly to a gvx-fcgi process (e.g. params GVX_MODE=authorize to check a token
+        elsewhere); it is gvxtest.fcgi.request
+    credentials: basic_auth(user, password) -> "Basic ..." ; write_htpasswd(path, {user: pw})
     sign_cookie(token, secret) -> better-auth's URL-encoded signed cookie value
+Here:
     sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
         output with gvx.so loaded
 Databases (GVX_TEST_DB=postgres runs the same tests on PostgreSQL; default sqlite):
@@ -69,13 +72,8 @@ Databases (GVX_TEST_DB=postgres runs the same tests on PostgreSQL; default sqlit
 Reply: .status .reason .headers [(name, value)] .header(name) .body (bytes) .text .json()
 """
 
-import atexit
-import base64
 import contextlib
-import ctypes
 import grp
-import hashlib
-import hmac
 import importlib
 import importlib.machinery
 import importlib.util
@@ -85,26 +83,25 @@ import pathlib
 import pwd
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 from gvxtest.fcgi import request as fcgi_request  # noqa: E402,F401  (the one FastCGI client)
 from gvxtest.http import Reply, http, parse_http_response, raw_http  # noqa: E402,F401
+from gvxtest.credentials import basic_auth, sign_cookie, write_htpasswd  # noqa: E402,F401
+from gvxtest.paths import (GVX_EXT, GVX_FCGI, HOST, KEEP_TMP, SCRIPTS_DIR,  # noqa: E402,F401
+                           SOURCE_DIR, SQLITE3)
+# The one process manager: every name a server test used from here.
+from gvxtest.processes import (Process, foreign_children, free_port, reap_orphans,  # noqa: E402,F401
+                               remove_tmpdir, start_gvx_fcgi, start_process, still_running,
+                               stop_all, tmpdir, wait_for_port, wait_for_socket)
+from gvxtest import processes as _processes  # noqa: E402
 
-SOURCE_DIR = pathlib.Path(__file__).resolve().parents[2]
-SCRIPTS_DIR = SOURCE_DIR / "scripts"
-HOST = "127.0.0.1"
-GVX_FCGI = os.environ.get("GVX_FCGI") or str(SOURCE_DIR / "build" / "fcgi" / "gvx-fcgi")
-GVX_EXT = os.environ.get("GVX_EXT") or str(SOURCE_DIR / "build" / "gvx.so")
-SQLITE3 = os.environ.get("SQLITE3") or shutil.which("sqlite3") or "sqlite3"
-KEEP_TMP = os.environ.get("GVX_KEEP_TMP") == "1"
+# Web servers spawn processes of their own (workers, gvx-fcgi): their orphans come to us.
+_processes.become_subreaper()
 
 
 def _load_renderer():
@@ -122,234 +119,7 @@ placeholders = _renderer.placeholders
 
 
 # ---------------------------------------------------------------------------------------------
-# Processes: started in their own session, registered, stopped by pid (atexit and SIGTERM too).
-
-_live = []
-_tmpdirs = []
-
-
-class Process:
-    """A child process whose stdout and stderr go to log_dir/<name>.log."""
-
-    def __init__(self, argv, name, log_dir, env=None, cwd=None, stdin=subprocess.DEVNULL):
-        self.name = name
-        self.argv = [str(a) for a in argv]
-        self.log_path = pathlib.Path(log_dir) / f"{name}.log"
-        with open(self.log_path, "ab") as log:
-            self.popen = subprocess.Popen(self.argv, stdin=stdin, stdout=log,
-                                          stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                          start_new_session=True)
-        self.pid = self.popen.pid
-        _live.append(self)
-
-    def alive(self):
-        return self.popen.poll() is None
-
-    def log_tail(self, n=4000):
-        try:
-            return self.log_path.read_text(errors="replace")[-n:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout=10, sig=signal.SIGTERM):
-        """SIGTERM, wait, then SIGKILL; then anything left in its process group (it leads it)."""
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
-                self.popen.wait(5)
-        # Children it spawned (lighttpd's gvx-fcgi, Apache's workers) share its group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        if self in _live:
-            _live.remove(self)
-        reap_orphans()
-        return self.popen.returncode
-
-
-def _become_subreaper():
-    """Orphans of our servers (workers, spawned gvx-fcgi) get re-parented to us, so that
-    reap_orphans() can collect them instead of leaving zombies behind."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-
-
-# Children started by other helpers (test/postgres/pgcluster.py's servers), which manage
-# their own: reap_orphans() leaves them alone while they run.
-foreign_children = set()
-
-
-def reap_orphans():
-    """Collects exited children that no Process tracks (adopted orphans)."""
-    tracked = {p.pid for p in _live} | foreign_children
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError, ChildProcessError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            pid = int(stat.parent.name)
-            if int(fields[1]) == os.getpid() and pid not in tracked:
-                if fields[0] != "Z":
-                    os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-
-
-_become_subreaper()
-
-
-def stop_all():
-    for p in list(reversed(_live)):
-        with contextlib.suppress(Exception):
-            p.stop(timeout=5)
-    if not KEEP_TMP:
-        for d in _tmpdirs:
-            shutil.rmtree(d, ignore_errors=True)
-    _tmpdirs.clear()
-
-
-atexit.register(stop_all)
-
-
-def _exit_on_signal(signum, _frame):
-    raise SystemExit(128 + signum)  # unwinds through tearDown/finally, then atexit
-
-
-for _sig in (signal.SIGTERM, signal.SIGHUP):
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(_sig, _exit_on_signal)
-
-
-def start_process(argv, name, log_dir, env=None, cwd=None):
-    return Process(argv, name, log_dir, env=env, cwd=cwd)
-
-
-def tmpdir(tag="test"):
-    """A fresh directory, world-readable (Apache's workers run as www-data under root)."""
-    d = tempfile.mkdtemp(prefix=f"gvx-{tag}-")
-    os.chmod(d, 0o755)
-    _tmpdirs.append(d)
-    if KEEP_TMP:
-        print(f"harness: keeping {d}", file=sys.stderr)
-    return pathlib.Path(d)
-
-
-def remove_tmpdir(path):
-    if not KEEP_TMP:
-        shutil.rmtree(path, ignore_errors=True)
-    with contextlib.suppress(ValueError):
-        _tmpdirs.remove(str(path))
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(host, port, timeout=10.0, proc=None):
-    """Until something accepts on host:port; raises (with the log) if proc dies first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc is not None and not proc.alive():
-            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode} before "
-                               f"listening on {port}:\n{proc.log_tail()}")
-        with contextlib.suppress(OSError):
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        if time.monotonic() > deadline:
-            tail = proc.log_tail() if proc else ""
-            raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s\n{tail}")
-        time.sleep(0.02)
-
-
-def start_gvx_fcgi(*args, log_dir, listen=None, name="gvx-fcgi", procs=1):
-    """gvx-fcgi args... --listen ADDR: a free 127.0.0.1 port unless listen names one (or a
-    Unix socket path).
-
-    args are gvx-fcgi's own ("--db", path, ...). With procs > 1, that many processes accept on
-    one TCP socket, passed to them as fd 0 as lighttpd and spawn-fcgi do. Returns
-    ([Process...], addr) once addr accepts connections."""
-    for attempt in range(3):  # another test may take the free port first
-        addr = listen or f"{HOST}:{free_port()}"
-        try:
-            return _start_gvx_fcgi(addr, [GVX_FCGI, *map(str, args)], log_dir, name, procs), addr
-        except (RuntimeError, OSError) as e:
-            if listen or "in use" not in str(e) or attempt == 2:
-                raise
-
-
-def _start_gvx_fcgi(addr, argv, log_dir, name, procs):
-    if addr.startswith("/"):
-        ps = [start_process(argv + ["--listen", addr], name, log_dir)]
-        wait_for_socket(addr, proc=ps[0])
-        return ps
-    host, _, port = addr.rpartition(":")
-    if procs == 1:
-        ps = [start_process(argv + ["--listen", addr], name, log_dir)]
-    else:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((host, int(port)))
-            sock.listen(128)
-            ps = [Process(argv, f"{name}-{i}", log_dir, stdin=sock.fileno())
-                  for i in range(procs)]
-    try:
-        wait_for_port(host, int(port), proc=ps[0])
-        _still_running(ps[0])
-    except BaseException:
-        for p in ps:
-            p.stop()
-        raise
-    return ps
-
-
-def _still_running(proc, settle=0.05):
-    """A process that lost the race for its port may still have been starting when another
-    program's listener answered: give it a moment to fail."""
-    time.sleep(settle)
-    if not proc.alive():
-        raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.log_tail()}")
-
-
-def wait_for_socket(path, timeout=10.0, proc=None):
-    """Until something accepts on the Unix socket path."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc is not None and not proc.alive():
-            raise RuntimeError(f"{proc.name} exited before listening on {path}:\n"
-                               f"{proc.log_tail()}")
-        with contextlib.suppress(OSError):
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.connect(path)
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing listens on {path} after {timeout}s")
-        time.sleep(0.02)
-
-
-# ---------------------------------------------------------------------------------------------
 # Credentials, databases, logs.
-
-def basic_auth(user, password):
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def write_htpasswd(path, users):
-    """{SHA} entries: understood by lighttpd, Apache and nginx alike."""
-    with open(path, "w") as f:
-        for user, password in users.items():
-            digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
-            f.write(f"{user}:{{SHA}}{digest}\n")
-    os.chmod(path, 0o644)
-    return path
-
-
-def sign_cookie(token, secret):
-    """better-auth's signed cookie: encodeURIComponent(token + "." + base64(HMAC-SHA256))."""
-    mac = hmac.new(secret.encode(), token.encode(), hashlib.sha256).digest()
-    return urllib.parse.quote(f"{token}.{base64.b64encode(mac).decode()}", safe="!~*'()")
-
 
 def sqlite(db):
     """A stdlib connection (without gvx.so) for setting up and inspecting a database."""
@@ -612,7 +382,7 @@ class WebServer:
                                       env=self.environment())
             try:
                 wait_for_port(HOST, self.port, self.start_timeout, self.proc)
-                _still_running(self.proc)
+                still_running(self.proc)
                 return
             except RuntimeError as e:
                 self.proc.stop()
