@@ -8,12 +8,14 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, os.path.join(HERE, "..", "peers"))
 
 from gvxtest import fcgi  # noqa: E402
 from gvxtest.checks import Checks, common_args, main_guard  # noqa: E402,F401
 from gvxtest.fleet import Fleet  # noqa: E402
 from gvxtest.processes import fresh_dir  # noqa: E402,F401
-from peer import Peer, PeerError  # noqa: E402,F401
+from better_auth import PeerError  # noqa: E402,F401
+from better_auth import Driver as Peer  # noqa: E402  (one Node process on one database)
 
 ORIGIN = "http://localhost:3000"  # the peer's baseURL (lib.mjs)
 SECRET = "gvx-peer-secret-0123456789abcdef0123456789"  # the peer's cookie secret (lib.mjs)
@@ -21,7 +23,8 @@ SECRET = "gvx-peer-secret-0123456789abcdef0123456789"  # the peer's cookie secre
 
 def args(description):
     ap = common_args(description)
-    ap.add_argument("--peer", required=True, help="the installed peer (peer.py install)")
+    ap.add_argument("--peer", required=True,
+                    help="the installed peer (test/peers/better_auth.py install)")
     return ap.parse_args()
 
 
