@@ -16,8 +16,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,15 +24,12 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "support"))
+from gvxtest.processes import Process, free_port  # noqa: E402  (the tests' process manager)
+
 WHAT_VS_RAW = "authorizer behind lighttpd, wrk -c32, 2 processes"
 WHAT_VS_HELLO = "authorizer vs hello-world responder"
 PG_PREFIX = "PostgreSQL: "  # the rows' names with --pg-uri
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Processes:
@@ -43,23 +38,14 @@ class Processes:
     def __init__(self):
         self.started = []
 
-    def start(self, argv, log_path):
-        log = open(log_path, "ab")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
+    def start(self, argv, name, log_dir):
+        p = Process(argv, name, log_dir)
         self.started.append(p)
         return p
 
     def stop_all(self):
         for p in reversed(self.started):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in reversed(self.started):
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            p.stop(timeout=5)
         self.started = []
 
 
@@ -75,7 +61,7 @@ class Contestant:
             f.write("0000000000000000000000000000000000000000 refs/heads/main\n")
         backends = [free_port(), free_port()]
         for i, port in enumerate(backends):
-            processes.start(backend_argv(port), os.path.join(work, f"backend{i}.log"))
+            processes.start(backend_argv(port), f"backend{i}", work)
         conf = open(os.path.join(HERE, "lighttpd.conf.in")).read()
         for key, value in {"DOCROOT": docroot, "WORK": work, "PORT": self.port,
                            "BACKEND1": backends[0], "BACKEND2": backends[1]}.items():
@@ -83,7 +69,7 @@ class Contestant:
         conf_path = os.path.join(work, "lighttpd.conf")
         with open(conf_path, "w") as f:
             f.write(conf)
-        processes.start(["lighttpd", "-D", "-f", conf_path], os.path.join(work, "lighttpd.out"))
+        processes.start(["lighttpd", "-D", "-f", conf_path], "lighttpd-output", work)
         self.url = f"http://127.0.0.1:{self.port}/repo.git/info/refs"
 
     def wait_ready(self, authorization, seconds=10):
