@@ -18,7 +18,6 @@ Exit code 77 (CTest's skip) when the server, git or fcgiwrap (nginx) is not inst
 import argparse
 import os
 import pathlib
-import shutil
 import sys
 import unittest
 
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE.parent / "servers"))
 import harness  # noqa: E402
 import pushlib  # noqa: E402
 
-FCGIWRAP = shutil.which("fcgiwrap") or "/usr/sbin/fcgiwrap"
+FCGIWRAP = harness.FCGIWRAP
 SERVER = "lighttpd"
 GVX = None
 REPO = "project.git"
@@ -52,15 +51,11 @@ class PushThroughServer(unittest.TestCase):
         cls.bare = repos / REPO
         cls.helpers = []
         if os.geteuid() == 0 and SERVER == "apache":
-            user, group = harness._worker_identity()
-            for top in (repos, data):
-                shutil.chown(top, user, group)
-                for root, dirs, files in os.walk(top):
-                    for n in dirs + files:
-                        shutil.chown(os.path.join(root, n), user, group)
+            harness.chown_to_worker(repos, data)
         extra = {}
         if SERVER == "nginx":
-            extra["GIT_CGI_ADDR"] = cls.start_fcgiwrap()
+            fw, extra["GIT_CGI_ADDR"] = harness.start_fcgiwrap(cls.ws.dir)
+            cls.helpers.append(fw)
         cls.srv = harness.server_module(SERVER).start(
             "git-push-with-token", fcgi={"AUTH": ["--db", ws.db]}, REPOS=repos, **extra)
         cls.addClassCleanup(cls.stop)
@@ -68,20 +63,6 @@ class PushThroughServer(unittest.TestCase):
                                                      "--trusted-peer", "127.0.0.1",
                                                      log_dir=cls.srv.state_dir, name="gvx-fcgi-api")
         cls.helpers += procs
-
-    @classmethod
-    def start_fcgiwrap(cls):
-        for attempt in range(3):  # another test may take the free port first
-            port = harness.free_port()
-            fw = harness.start_process([FCGIWRAP, "-s", f"tcp:{harness.HOST}:{port}"],
-                                       "fcgiwrap", cls.ws.dir)
-            cls.helpers.append(fw)
-            try:
-                harness.wait_for_port(harness.HOST, port, proc=fw)
-                return f"{harness.HOST}:{port}"
-            except RuntimeError:
-                if attempt == 2:
-                    raise
 
     @classmethod
     def stop(cls):

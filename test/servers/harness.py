@@ -60,6 +60,8 @@ server tests use:
 Here:
     sqlite(db) -> sqlite3.Connection (stdlib, no gvx.so); gvx_sql(db, sql) -> sqlite3 shell
         output with gvx.so loaded
+    start_fcgiwrap(log_dir) -> (Process, "HOST:PORT"): fcgiwrap for nginx's git-http-backend
+    chown_to_worker(*paths): repositories and hooks for Apache's worker user (as root)
 Databases (GVX_TEST_DB=postgres runs the same tests on PostgreSQL; default sqlite):
     new_database(work_dir) -> the --db value: work_dir/gvx.db, or the URI of a fresh
         database on a PostgreSQL server this test process starts (test/postgres/pgcluster.py)
@@ -289,6 +291,35 @@ def _worker_identity():
                 grp.getgrnam(group)
                 return user, group
     return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+
+
+def chown_to_worker(*paths):
+    """paths, and everything under those that are directories, become the worker user's: git
+    refuses a repository of another owner, and Apache runs git-http-backend (and hooks) as
+    its worker user."""
+    user, group = _worker_identity()
+    for top in paths:
+        shutil.chown(top, user, group)
+        for root, dirs, files in os.walk(top):
+            for n in dirs + files:
+                shutil.chown(os.path.join(root, n), user, group)
+
+
+FCGIWRAP = shutil.which("fcgiwrap") or "/usr/sbin/fcgiwrap"
+
+
+def start_fcgiwrap(log_dir):
+    """fcgiwrap on a free port, for nginx to run git-http-backend: (Process, "HOST:PORT")."""
+    for attempt in range(3):  # another test may take the free port first
+        port = free_port()
+        fw = start_process([FCGIWRAP, "-s", f"tcp:{HOST}:{port}"], "fcgiwrap", log_dir)
+        try:
+            wait_for_port(HOST, port, proc=fw)
+            return fw, f"{HOST}:{port}"
+        except RuntimeError:
+            fw.stop()
+            if attempt == 2:
+                raise
 
 
 class WebServer:

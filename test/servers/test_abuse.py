@@ -24,7 +24,6 @@ Paths come from the environment as for harness.py (GVX_FCGI, GVX_EXT, SQLITE3).
 import os
 import pathlib
 import random
-import shutil
 import socket
 import stat
 import string
@@ -157,10 +156,8 @@ class GitAbuse(unittest.TestCase):
         hook.write_text(f"#!/bin/sh\nenv >> '{cls.hook_env}'\ncat >/dev/null\nexit 0\n")
         hook.chmod(0o755)
         if os.geteuid() == 0 and SERVER == "apache":  # git-http-backend runs as www-data
-            user, group = harness._worker_identity()
-            shutil.chown(hook, user, group)
             cls.hook_env.touch()
-            shutil.chown(cls.hook_env, user, group)
+            harness.chown_to_worker(hook, cls.hook_env)
 
     def refs(self, auth):
         return harness.http("GET", self.site.srv.url(

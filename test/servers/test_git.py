@@ -38,7 +38,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 GIT = shutil.which("git") or "/usr/bin/git"
-FCGIWRAP = shutil.which("fcgiwrap") or "/usr/sbin/fcgiwrap"
+FCGIWRAP = harness.FCGIWRAP
 SERVER = "lighttpd"  # set from the command line in main()
 REPO = "project.git"
 ALICE, BOB = "alice", "bob"
@@ -108,11 +108,7 @@ class Site:
         if os.geteuid() == 0 and self.server_name == "apache":
             # git-http-backend runs as Apache's worker user: the repositories must be its own
             # (git refuses to work in a repository of another owner).
-            user, group = harness._worker_identity()
-            shutil.chown(self.repos, user, group)
-            for root, dirs, files in os.walk(self.repos):
-                for n in dirs + files:
-                    shutil.chown(os.path.join(root, n), user, group)
+            harness.chown_to_worker(self.repos)
 
     def start(self):
         self.make_tokens()
@@ -121,27 +117,14 @@ class Site:
         extra = {}
         try:
             if self.server_name == "nginx":
-                extra["GIT_CGI_ADDR"] = self.start_fcgiwrap()
+                fw, extra["GIT_CGI_ADDR"] = harness.start_fcgiwrap(self.dir)
+                self.helpers.append(fw)
             self.srv = mod.start(self.config, fcgi={"AUTH": ["--db", self.db]},
                                  REPOS=self.repos, **extra)
         except BaseException:
             self.stop()
             raise
         return self
-
-    def start_fcgiwrap(self):
-        """fcgiwrap on a free port, for nginx to run git-http-backend; its HOST:PORT."""
-        for attempt in range(3):  # another test may take the free port first
-            port = harness.free_port()
-            fw = harness.start_process([FCGIWRAP, "-s", f"tcp:{harness.HOST}:{port}"],
-                                       "fcgiwrap", self.dir)
-            self.helpers.append(fw)
-            try:
-                harness.wait_for_port(harness.HOST, port, proc=fw)
-                return f"{harness.HOST}:{port}"
-            except RuntimeError:
-                if attempt == 2:
-                    raise
 
     def stop(self):
         if self.srv is not None:

@@ -28,7 +28,7 @@ import harness  # noqa: E402
 
 SERVER = os.environ.get("GVX_SERVER", "lighttpd")
 GIT = shutil.which("git") or "/usr/bin/git"
-FCGIWRAP = shutil.which("fcgiwrap") or "/usr/sbin/fcgiwrap"
+FCGIWRAP = harness.FCGIWRAP
 BASE = "/api/auth/api-key"
 ORIGIN = "https://git.example.test"
 READ = {"repo": ["read"]}
@@ -103,7 +103,8 @@ class GitScopes(unittest.TestCase):
             cls.chown_repos()
             extra = {}
             if SERVER == "nginx":
-                extra["GIT_CGI_ADDR"] = cls.start_fcgiwrap()
+                fw, extra["GIT_CGI_ADDR"] = harness.start_fcgiwrap(cls.work)
+                cls.helpers.append(fw)
             cls.srv = harness.server_module(SERVER).start(
                 cls.config, fcgi={"AUTH": ["--db", cls.db]}, REPOS=cls.repos, **extra)
         except BaseException:
@@ -126,20 +127,6 @@ class GitScopes(unittest.TestCase):
             harness.remove_tmpdir(cls.work)
             if cls.srv and cls.srv.state_dir:
                 harness.remove_tmpdir(cls.srv.state_dir)
-
-    @classmethod
-    def start_fcgiwrap(cls):
-        for attempt in range(3):  # another test may take the free port first
-            port = harness.free_port()
-            fw = harness.start_process([FCGIWRAP, "-s", f"tcp:{harness.HOST}:{port}"],
-                                       "fcgiwrap", cls.work)
-            cls.helpers.append(fw)
-            try:
-                harness.wait_for_port(harness.HOST, port, proc=fw)
-                return f"{harness.HOST}:{port}"
-            except RuntimeError:
-                if attempt == 2:
-                    raise
 
     # -- git --------------------------------------------------------------------------------
 
@@ -177,11 +164,7 @@ class GitScopes(unittest.TestCase):
     def chown_repos(cls):
         if os.geteuid() == 0 and SERVER == "apache":
             # git-http-backend runs as Apache's worker user, who must own the repositories.
-            user, group = harness._worker_identity()
-            for root, dirs, files in os.walk(cls.repos):
-                shutil.chown(root, user, group)
-                for n in dirs + files:
-                    shutil.chown(os.path.join(root, n), user, group)
+            harness.chown_to_worker(cls.repos)
 
     def url(self, repo, label=None):
         cred = f"git:{self.tokens[label]}@" if label else ""
