@@ -3,13 +3,16 @@
 # binary's label and that of every feature whose pattern its name matches, so that
 # `ctest -L ratelimit` runs the policy, store, API and authorizer cases of rate limits beside
 # the script tests labelled ratelimit. A feature here is a label there too (test/README.md).
+# A feature may have several patterns (one line each).
 set(GVX_FEATURE_PATTERNS
     "token=TokenTest\\."
-    "verify=Policy\\.(UnknownToken|Order|OwnerStanding|OwnerAsked|FactErrors|OutcomeCodes)|StoreTest\\.(Verify|Expired)|Gitflare\\."
+    "verify=Policy\\.(UnknownToken|Order|OwnerStanding|OwnerAsked|FactErrors|OutcomeCodes)"
+    "verify=StoreTest\\.(Verify|Expired)|Gitflare\\."
     "usage=Policy\\.(Usage|NegativeRemaining)|VerifyCountsUsage|EveryVerificationIsCounted"
     "ratelimit=RateLimit|FixedWindow|PerToken"
     "activity=Activity|HostileClientInfo|EachCheckIsCounted"
-    "validation=Validate\\.|Name\\.|Rejects|BodyChecks|FieldErrors|ConfigValuesAreBounded|Nested|HugeInput"
+    "validation=Validate\\.|Name\\.|Rejects|BodyChecks|FieldErrors|ConfigValuesAreBounded"
+    "validation=Nested|HugeInput"
     "lifetime=Lifetime"
     "scopes=Permissions|GitAccess\\.|Scopes\\."
     "json=Json\\.|Metadata|Nested|BetterAuthWire|JsonErrorShape"
@@ -36,5 +39,6 @@ foreach(gvx_test IN LISTS ${GVX_GTEST_LIST})
             list(APPEND gvx_labels ${gvx_feature})
         endif()
     endforeach()
+    list(REMOVE_DUPLICATES gvx_labels)
     set_tests_properties("${gvx_test}" PROPERTIES LABELS "${gvx_labels}")
 endforeach()

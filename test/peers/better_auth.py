@@ -10,7 +10,7 @@ node_modules is `npm ci` of package-lock.json, made once in a cache that every b
 shares (better-sqlite3 compiles its native module: minutes on 2 cores), with a Node of at least
 20 (where the machine's is older, Node 20 from the npm registry, installed into the cache too).
 
-    python3 test/peers/better_auth.py install [DEST]   # what the CTest fixture peers.better_auth runs
+    python3 test/peers/better_auth.py install [DEST]   # the CTest fixture peers.better_auth
 
     import better_auth                              # sys.path: test/peers
     peer = better_auth.peer()                       # installed, or PeerUnavailable (never a skip)

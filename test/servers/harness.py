@@ -97,9 +97,10 @@ from gvxtest.credentials import basic_auth, sign_cookie, write_htpasswd  # noqa:
 from gvxtest.paths import (GVX_EXT, GVX_FCGI, HOST, KEEP_TMP, SCRIPTS_DIR,  # noqa: E402,F401
                            SOURCE_DIR, SQLITE3)
 # The one process manager: every name a server test used from here.
-from gvxtest.processes import (Process, foreign_children, free_port, reap_orphans,  # noqa: E402,F401
-                               remove_tmpdir, start_gvx_fcgi, start_process, still_running,
-                               stop_all, tmpdir, wait_for_port, wait_for_socket)
+from gvxtest.processes import (Process, foreign_children, free_port,  # noqa: E402,F401
+                               reap_orphans, remove_tmpdir, start_gvx_fcgi, start_process,
+                               still_running, stop_all, tmpdir, wait_for_port,
+                               wait_for_socket)
 from gvxtest import processes as _processes  # noqa: E402
 
 # Web servers spawn processes of their own (workers, gvx-fcgi): their orphans come to us.

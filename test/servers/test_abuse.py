@@ -61,13 +61,16 @@ def db_files(db):
     return [pathlib.Path(p) for p in (db, f"{db}-wal", f"{db}-shm") if os.path.exists(p)]
 
 
+SUPPORT_DIR = pathlib.Path(__file__).resolve().parents[1] / "support"  # gvxtest
+
+
 def as_nobody(code, *args):
     """Runs python3 -c code as the unprivileged user nobody; its (returncode, output)."""
     r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                         sys.executable, "-c", code, *map(str, args)],
                        capture_output=True, text=True, timeout=30,
                        env={"PATH": "/usr/bin:/bin",
-                            "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1] / "support"),
+                            "PYTHONPATH": str(SUPPORT_DIR),
                             "PYTHONDONTWRITEBYTECODE": "1"})
     return r.returncode, r.stdout + r.stderr
 
