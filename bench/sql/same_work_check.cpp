@@ -57,6 +57,18 @@ void check_same_verify(sqlite3* db, GvxSql& gvx, RawStore& raw, std::string_view
         die("same-work check", "the activity rows differ: " + activity_gvx + " vs " + activity_raw);
 }
 
+void check_least_verify(sqlite3* db, GvxSql& gvx, LeastStore& least, std::string_view token) {
+    constexpr const char* kRows = "SELECT count(*) FROM bench_least_activity";
+    const std::int64_t usage0 = usage_of(db, token);
+    const std::int64_t rows0 = query_int(db, kRows);
+    const auto by_gvx = gvx.verify(token, kIp, kUserAgent);
+    const auto by_least = least.verify(token, kIp, kUserAgent, now_ms());
+    if (!by_gvx || by_gvx != by_least)
+        die("least-work check", "gvx and the least-work baseline disagree on a hit");
+    if (usage_of(db, token) - usage0 != 2 || query_int(db, kRows) - rows0 != 1)
+        die("least-work check", "the least-work baseline did not count the use and log it");
+}
+
 void check_same_create(sqlite3* db, GvxSql& gvx, RawStore& raw) {
     constexpr const char* kNewest =
         "SELECT name, prefix, user_id, enabled, rate_limit_enabled, rate_limit_time_window, "
