@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "statement.hpp"
+#include "store/config_cache.hpp"
 #include "token_store.hpp"
 
 namespace gvx {
@@ -84,7 +85,8 @@ class Store final : public TokenStore {
     Status exec(const char* sql);
     Status run(Sql which);
     Status migrate();
-    Result<std::optional<TokenRecord>> find_by_key(std::string_view token);
+    // The token whose key is token's hash, and its row's rowid.
+    Result<std::optional<TokenRecord>> find_by_key(std::string_view token, std::int64_t& rowid);
     // The token with this id (only the user's, when user_id is given), in a transaction.
     Result<std::optional<TokenRecord>> find_by_id(std::string_view id,
                                                   std::optional<std::string_view> user_id);
@@ -111,6 +113,8 @@ class Store final : public TokenStore {
     Result<std::int64_t> schema_version();
     // ok, user_banned or user_missing for user_id, per better-auth's user table where it exists.
     Result<Outcome> user_standing(std::string_view user_id, std::int64_t now);
+    // Whether the file has better-auth's user table (as of the last follow_schema).
+    bool has_user_table() const { return user_stmt_ != nullptr; }
 
     DbPtr owned_;
     sqlite3* db_;
@@ -124,6 +128,7 @@ class Store final : public TokenStore {
     // again whenever the schema changes (follow_schema).
     StmtPtr user_stmt_;
     std::int64_t schema_seen_ = -1;
+    ConfigCache config_cache_;  // gvx_config while the file is unchanged (store/config_cache.hpp)
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

@@ -25,16 +25,19 @@ namespace {
 #define TOKEN_FROM " FROM apikey a LEFT JOIN gvx_key_state s ON s.key_id = a.id "
 
 constexpr const char* kSelectConfig = "SELECT name, value FROM gvx_config";
-constexpr const char* kSelectByKey = "SELECT " TOKEN_COLUMNS TOKEN_FROM "WHERE a.key = ?1 LIMIT 1";
+constexpr const char* kSelectByKey =
+    "SELECT " TOKEN_COLUMNS ", a.rowid" TOKEN_FROM "WHERE a.key = ?1 LIMIT 1";
 constexpr const char* kSelectByUser =
     "SELECT " TOKEN_COLUMNS TOKEN_FROM "WHERE a.user_id = ?1 ORDER BY a.created_at, a.rowid";
 constexpr const char* kInsertToken =
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
     "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)";
+constexpr const char* kCountLiveTokens =
+    "SELECT count(*) FROM apikey WHERE user_id = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
 constexpr const char* kUpdateUsage =
     "UPDATE apikey SET request_count = ?5, last_request = ?2, remaining = ?3, "
-    "last_refill_at = ?4 WHERE id = ?1";
+    "last_refill_at = ?4 WHERE rowid = ?6 AND id = ?1";
 constexpr const char* kUpsertStateUsage =
     "INSERT INTO gvx_key_state (key_id, request_count, last_request) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (key_id) DO UPDATE SET request_count = max(request_count, "
@@ -53,8 +56,9 @@ constexpr const char* kPurgeWindows =
 constexpr const char* kPurgeStates =
     "DELETE FROM gvx_key_state WHERE key_id NOT IN (SELECT id FROM apikey)";
 constexpr const char* kPurgeOldActivity =
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
-    "ORDER BY at LIMIT ?2)";
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity ORDER BY id LIMIT ?2) "
+    "AND id < coalesce((SELECT min(id) FROM (SELECT id, at FROM gvx_activity ORDER BY id "
+    "LIMIT ?2) WHERE at >= ?1), 9223372036854775807)";
 // A refusal is counted in a row (sql/002): the same four statements gvx runs, in its order.
 constexpr const char* kBumpRefusal =
     "UPDATE gvx_activity SET count = count + 1, last_at = ?1 WHERE id = "
@@ -77,6 +81,7 @@ enum Column {
     kId, kName, kStart, kPrefix, kUserId, kEnabled, kCreatedAt, kUpdatedAt, kExpiresAt,
     kLastRequest, kRequestCount, kMetadata, kRateLimitEnabled, kRateLimitTimeWindow,
     kRateLimitMax, kRemaining, kRefillInterval, kRefillAmount, kLastRefillAt,
+    kRowid = 19,  // select_by_key only
 };
 
 bool is_null(sqlite3_stmt* s, int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
@@ -92,19 +97,34 @@ void bind_optional(sqlite3_stmt* s, int i, bool present, std::int64_t v) {
     else sqlite3_bind_null(s, i);
 }
 
-// Rolls back unless committed: every early exit leaves no transaction behind.
+using KeptConfig = RawStore::KeptConfig;
+
+unsigned int data_version(sqlite3* db) {
+    unsigned int v = 0;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
+        die("SQLITE_FCNTL_DATA_VERSION", sqlite3_errmsg(db));
+    return v;
+}
+
+// Rolls back unless committed: every early exit leaves no transaction behind. Like gvx
+// (ext/store/config_cache.hpp), it keeps gvx_config while the file's data version is the one
+// its last commit left.
 class WriteTransaction {
    public:
-    WriteTransaction(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit)
-        : db_(db), commit_(commit) {
+    WriteTransaction(sqlite3* db, sqlite3_stmt* begin, sqlite3_stmt* commit, KeptConfig& kept)
+        : db_(db), commit_(commit), kept_(kept) {
         step_done(db_, begin);
+        if (kept_.config && data_version(db_) != kept_.version) kept_.config.reset();
     }
     void commit() {
         step_done(db_, commit_);
         committed_ = true;
+        kept_.version = data_version(db_);
     }
     ~WriteTransaction() {
-        if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        if (committed_) return;
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        kept_.config.reset();
     }
     WriteTransaction(const WriteTransaction&) = delete;
     WriteTransaction& operator=(const WriteTransaction&) = delete;
@@ -112,6 +132,7 @@ class WriteTransaction {
    private:
     sqlite3* db_;
     sqlite3_stmt* commit_;
+    KeptConfig& kept_;
     bool committed_ = false;
 };
 
@@ -134,6 +155,7 @@ RawStore::RawStore(sqlite3* db)
       schema_version_(prepare(db, kSchemaVersion)),
       insert_activity_(prepare(db, kInsertActivity)),
       insert_token_(prepare(db, kInsertToken)),
+      count_live_tokens_(prepare(db, kCountLiveTokens)),
       purge_tokens_(prepare(db, kPurgeTokens)),
       purge_windows_(prepare(db, kPurgeWindows)),
       purge_states_(prepare(db, kPurgeStates)),
@@ -141,7 +163,9 @@ RawStore::RawStore(sqlite3* db)
       bump_refusal_(prepare(db, kBumpRefusal)),
       insert_refusal_(prepare(db, kInsertRefusal)),
       bump_overflow_(prepare(db, kBumpOverflow)),
-      insert_overflow_(prepare(db, kInsertOverflow)) {}
+      insert_overflow_(prepare(db, kInsertOverflow)),
+      has_user_table_(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+                                    "AND name = 'user'") > 0) {}
 
 void RawStore::read_schema_version() {
     sqlite3_stmt* s = schema_version_.get();
@@ -150,6 +174,7 @@ void RawStore::read_schema_version() {
 }
 
 RawStore::ConfigRead RawStore::read_config() {
+    if (kept_.config) return *kept_.config;
     ConfigRead c;
     sqlite3_stmt* s = select_config_.get();
     int rc;
@@ -161,11 +186,13 @@ RawStore::ConfigRead RawStore::read_config() {
         else if (name == "activity_unknown_max_rows" && v >= 0) c.activity_unknown_max_rows = v;
         else if (name == "activity_refusals_per_token" && v >= 0)
             c.activity_refusals_per_token = v;
+        else if (name == "max_tokens_per_user" && v >= 0) c.max_tokens_per_user = v;
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) die(kSelectConfig, sqlite3_errmsg(db_));
     // The bench databases have no gvx_config rows; the baseline does not do rate limiting.
     if (c.rate_limit_enabled) die("RawStore", "rate limiting is not part of the baseline");
+    kept_.config = c;
     return c;
 }
 
@@ -211,7 +238,7 @@ void RawStore::record_refusal(std::int64_t now, const char* key_id, int key_id_b
 std::optional<std::string> RawStore::verify(std::string_view token, std::string_view ip,
                                             std::string_view user_agent, std::int64_t now) {
     const std::string key = gvx::hash_key(token);
-    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    WriteTransaction txn(db_, begin_.get(), commit_.get(), kept_);
     read_schema_version();
     sqlite3_stmt* s = select_by_key_.get();
     bind_text(s, 1, key);
@@ -260,12 +287,15 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
         bind_optional(u, 4, has_refill_at, last_refill_at);
         const std::int64_t count = sqlite3_column_int64(s, kRequestCount) + 1;
         sqlite3_bind_int64(u, 5, count);
+        sqlite3_bind_int64(u, 6, sqlite3_column_int64(s, kRowid));
         step_done(db_, u);
-        sqlite3_stmt* st = upsert_state_usage_.get();
-        sqlite3_bind_text(st, 1, id, id_bytes, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, count);
-        sqlite3_bind_int64(st, 3, now);
-        step_done(db_, st);
+        if (has_user_table_) {  // gvx's copy of the count where better-auth may write
+            sqlite3_stmt* st = upsert_state_usage_.get();
+            sqlite3_bind_text(st, 1, id, id_bytes, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, count);
+            sqlite3_bind_int64(st, 3, now);
+            step_done(db_, st);
+        }
     }
     if (owner) insert_activity(now, id, id_bytes, token, outcome, ip, user_agent);
     else record_refusal(now, id, id_bytes, token, outcome, ip, user_agent);
@@ -275,9 +305,18 @@ std::optional<std::string> RawStore::verify(std::string_view token, std::string_
 }
 
 std::string RawStore::create(std::string_view user_id, std::string_view name, std::int64_t now) {
-    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    WriteTransaction txn(db_, begin_.get(), commit_.get(), kept_);
     read_schema_version();
-    read_config();
+    const ConfigRead cfg = read_config();
+    if (cfg.max_tokens_per_user > 0) {  // the cap on a user's live tokens
+        sqlite3_stmt* c = count_live_tokens_.get();
+        bind_text(c, 1, user_id);
+        sqlite3_bind_int64(c, 2, now);
+        if (sqlite3_step(c) != SQLITE_ROW) die(kCountLiveTokens, sqlite3_errmsg(db_));
+        const bool full = sqlite3_column_int64(c, 0) >= cfg.max_tokens_per_user;
+        sqlite3_reset(c);
+        if (full) die("RawStore::create", "the user has as many tokens as the cap allows");
+    }
     auto token = gvx::generate_token(gvx::kDefaultPrefix);
     if (!token) die("generate_token", token.error().message);
     const std::string token_text(token->view());
@@ -374,7 +413,7 @@ std::string RawStore::list_json(std::string_view user_id) {
 }
 
 RawPurge RawStore::purge_batch(std::int64_t now, std::int64_t batch) {
-    WriteTransaction txn(db_, begin_.get(), commit_.get());
+    WriteTransaction txn(db_, begin_.get(), commit_.get(), kept_);
     const ConfigRead cfg = read_config();
     auto run = [&](sqlite3_stmt* s, std::int64_t a, std::int64_t b) -> std::int64_t {
         sqlite3_bind_int64(s, 1, a);

@@ -65,6 +65,7 @@ void Store::release_statements() noexcept {
     username_stmt_.reset();
     user_stmt_.reset();
     schema_seen_ = -1;
+    config_cache_.clear();
     prepared_ = false;
     if (side_) side_.reset();
 }

@@ -19,8 +19,8 @@ namespace {
 constexpr const char* kSql[] = {
     // select_config
     "SELECT name, value FROM gvx_config",
-    // select_by_key
-    "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.key = ?1 LIMIT 1",
+    // select_by_key: and the row's rowid (column kKeyRowidColumn), for update_usage
+    "SELECT " GVX_TOKEN_COLUMNS ", a.rowid" GVX_TOKEN_FROM "WHERE a.key = ?1 LIMIT 1",
     // select_by_id_user
     "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.id = ?1 AND a.user_id = ?2",
     // select_by_user
@@ -31,9 +31,11 @@ constexpr const char* kSql[] = {
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
     "metadata, permissions, remaining, refill_interval, refill_amount) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)",
-    // update_usage: ?5 is the count after this use (gvx's view of it, plus one)
+    // update_usage: ?5 is the count after this use (gvx's view of it, plus one). The row is
+    // found by ?6, the rowid select_by_key read in this transaction: its page is in the cache
+    // already, where the id index would cost one more page read.
     "UPDATE apikey SET request_count = ?5, last_request = ?2, remaining = ?3, "
-    "last_refill_at = ?4 WHERE id = ?1",
+    "last_refill_at = ?4 WHERE rowid = ?6 AND id = ?1",
     // upsert_state_usage: what gvx counted, kept where better-auth does not write
     "INSERT INTO gvx_key_state (key_id, request_count, last_request) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (key_id) DO UPDATE SET request_count = max(request_count, "
@@ -99,13 +101,18 @@ constexpr const char* kSql[] = {
     "DELETE FROM gvx_rate_window WHERE key_id NOT IN (SELECT id FROM apikey)",
     // purge_states: gvx's records of tokens that no longer exist (better-auth deletes rows too)
     "DELETE FROM gvx_key_state WHERE key_id NOT IN (SELECT id FROM apikey)",
-    // purge_old_activity
-    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity WHERE at < ?1 "
-    "ORDER BY at LIMIT ?2)",
+    // purge_old_activity: of the ?2 oldest rows written (sql/005: rowid order is time order),
+    // those before the first one that is kept (at >= ?1). A batch reads at most 2 * ?2 rows
+    // however large the log is.
+    "DELETE FROM gvx_activity WHERE id IN (SELECT id FROM gvx_activity ORDER BY id LIMIT ?2) "
+    "AND id < coalesce((SELECT min(id) FROM (SELECT id, at FROM gvx_activity ORDER BY id "
+    "LIMIT ?2) WHERE at >= ?1), 9223372036854775807)",
     // count_expired
     "SELECT count(*) FROM apikey WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-    // count_old_activity
-    "SELECT count(*) FROM gvx_activity WHERE at < ?1",
+    // count_old_activity: what purge_old_activity's batches remove, the rows from the oldest
+    // written up to the first that is kept
+    "SELECT count(*) FROM gvx_activity WHERE id < coalesce((SELECT id FROM gvx_activity "
+    "WHERE at >= ?1 ORDER BY id LIMIT 1), 9223372036854775807)",
     // select_by_id: ?2 NULL = any user's (gvx_rotate in SQL)
     "SELECT " GVX_TOKEN_COLUMNS GVX_TOKEN_FROM "WHERE a.id = ?1 AND (?2 IS NULL OR a.user_id = ?2)",
     // end_token_at: a rotated token's grace ends at ?2 (never later than it would have)

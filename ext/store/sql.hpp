@@ -57,6 +57,8 @@ inline constexpr std::size_t kSqlCount = static_cast<std::size_t>(Store::Sql::co
 
 // A row of the token SELECTs and of update_token's RETURNING, as a TokenRecord.
 TokenRecord read_token(const Query& q);
+// select_by_key's column after the token's: the row's rowid.
+inline constexpr int kKeyRowidColumn = 20;
 
 namespace sql {
 // Connection set-up (connection.cpp).

@@ -10,11 +10,13 @@
 namespace gvx {
 
 Result<Config> Store::config() {
+    if (const Config* kept = config_cache_.get()) return *kept;
     Config c;
     Query q = query(Sql::select_config);
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) apply_config_value(c, q.text(0), q.int64(1));
     if (rc != SQLITE_DONE) return db_error(db_, rc);
+    config_cache_.keep(c, db_);
     return c;
 }
 

@@ -14,12 +14,16 @@ Result<Verification> Store::verify(std::string_view token, const ClientInfo& cli
                                /*may_use_side_connection=*/true);
 }
 
-Result<std::optional<TokenRecord>> Store::find_by_key(std::string_view token) {
+Result<std::optional<TokenRecord>> Store::find_by_key(std::string_view token,
+                                                      std::int64_t& rowid) {
     if (token.size() > kMaxTokenLength) return std::optional<TokenRecord>();
     Query q = query(Sql::select_by_key);
     q.bind(1, std::string_view(hash_key(token)));
     const int rc = q.step();
-    if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
+    if (rc == SQLITE_ROW) {
+        rowid = q.int64(kKeyRowidColumn);
+        return std::optional<TokenRecord>(read_token(q));
+    }
     if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
     return db_error(db_, rc);
 }
@@ -31,7 +35,8 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
                                           std::int64_t now) {
     Verification v;
     GVX_TRY(follow_schema());
-    GVX_TRY_VALUE(v.record, find_by_key(token));
+    std::int64_t rowid = 0;
+    GVX_TRY_VALUE(v.record, find_by_key(token, rowid));
 
     struct Facts final : VerifyFacts {
         Store& s;
@@ -68,16 +73,21 @@ Result<Verification> Store::verify_locked(std::string_view token, const ClientIn
     }
     if (v.outcome == Outcome::ok) {
         // The count goes on from gvx's view of it (apikey's, or what gvx wrote last when
-        // better-auth's whole-row write has put an older count back), and gvx keeps a copy.
+        // better-auth's whole-row write has put an older count back). gvx keeps a copy where
+        // better-auth may write: where its user table is (follow_schema looks again after
+        // every schema change). Elsewhere nothing can undo the count, and the copy would cost
+        // every verification a write to one more page.
         TokenRecord& r = *v.record;
         const std::int64_t count = r.request_count + 1;
         Query q = query(Sql::update_usage);
         q.bind(1, std::string_view(r.id)).bind(2, now).bind(3, d.remaining).bind(4, d.last_refill_at);
-        q.bind(5, count);
+        q.bind(5, count).bind(6, rowid);
         GVX_TRY(step_done(q));
-        Query st = query(Sql::upsert_state_usage);
-        st.bind(1, std::string_view(r.id)).bind(2, count).bind(3, now);
-        GVX_TRY(step_done(st));
+        if (has_user_table()) {
+            Query st = query(Sql::upsert_state_usage);
+            st.bind(1, std::string_view(r.id)).bind(2, count).bind(3, now);
+            GVX_TRY(step_done(st));
+        }
         r.request_count = count;
         r.last_request = now;
         r.remaining = d.remaining;

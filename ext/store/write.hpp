@@ -30,6 +30,7 @@ class WriteTransaction {
         const bool autocommit = sqlite3_get_autocommit(db) != 0;
         if (autocommit && sqlite3_txn_state(db, nullptr) == SQLITE_TXN_NONE) {
             GVX_TRY(s.run(Store::Sql::begin_immediate));
+            s.config_cache_.own_transaction_began(db);
             return WriteTransaction(s, Kind::top_level);
         }
         if (!autocommit) {
@@ -52,8 +53,10 @@ class WriteTransaction {
         if (kind == Kind::top_level) {
             if (auto st = store_->run(Store::Sql::commit); !st) {
                 (void)store_->run(Store::Sql::rollback);
+                store_->config_cache_.own_transaction_abandoned();
                 return st;
             }
+            store_->config_cache_.own_transaction_committed(store_->db());
         } else if (kind == Kind::savepoint) {
             (void)store_->run(Store::Sql::release_savepoint);
         }
@@ -63,6 +66,7 @@ class WriteTransaction {
     ~WriteTransaction() {
         if (kind_ == Kind::top_level) {
             (void)store_->run(Store::Sql::rollback);
+            store_->config_cache_.own_transaction_abandoned();
         } else if (kind_ == Kind::savepoint) {
             (void)store_->run(Store::Sql::rollback_to_savepoint);
             (void)store_->run(Store::Sql::release_savepoint);
