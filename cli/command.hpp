@@ -28,10 +28,11 @@ struct Command {
 // The table `gvx` dispatches over, in the order `gvx --help` lists it.
 std::span<const Command> commands();
 
-// Token administration (tokens.cpp, find.cpp).
+// Token administration (tokens.cpp, rotate.cpp, find.cpp).
 int create_command(int argc, char** argv);
 int list_command(int argc, char** argv);
 int revoke_command(int argc, char** argv);
+int rotate_command(int argc, char** argv);
 int find_command(int argc, char** argv);
 
 // Push protection (push/pre_receive.cpp, push/scan.cpp).

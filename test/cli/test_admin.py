@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The gvx admin command from the outside: create, list, revoke, find, its errors, and that
-the token is printed once, by create, and nowhere else.
+"""The gvx admin command from the outside: create, list, revoke, rotate, find, its errors, and that
+the token is printed once, by create (or rotate), and nowhere else.
 
 Run by CTest with --gvx (the command), --ext (gvx.so) and --sqlite3.
 """
@@ -66,7 +66,7 @@ class AdminCommand(unittest.TestCase):
         r = self.ok("--version")
         self.assertRegex(r.stdout, r"^gvx \d+\.\d+\.\d+ ")
         r = self.ok("--help")
-        for name in ("create", "list", "revoke", "find"):
+        for name in ("create", "list", "revoke", "rotate", "find"):
             self.assertIn(f"\n  {name} ", r.stdout)
         self.assertIn("usage: gvx create", self.ok("help", "create").stdout)
         self.assertIn("usage: gvx list", self.ok("list", "--help").stdout)
@@ -180,6 +180,88 @@ class AdminCommand(unittest.TestCase):
         self.assertEqual(self.sql(f"SELECT quote(gvx_verify('{token}'))"), "NULL")
         self.fails(1, f"no such token: {t['id']}", "revoke", "--db", self.db, t["id"])
         self.assertEqual(self.tokens(), [])
+
+    # -- rotate ----------------------------------------------------------------------------
+
+    def rotate(self, *more):
+        return self.ok("rotate", "--db", self.db, *more)
+
+    def test_rotate_replaces_a_token_and_prints_the_new_one_once(self):
+        old, _ = self.create("alice", "deploy", "--permissions", '{"repo:alice/site":["read"]}',
+                             "--expires-in", "30")
+        [before] = self.tokens()
+        r = self.rotate(before["id"])
+        new = r.stdout.strip()
+        self.assertRegex(new, r"^gvx_[A-Za-z0-9]{64}$")
+        self.assertNotEqual(new, old)
+        for secret in (old, new):
+            self.assertNotIn(secret, r.stderr)
+        [after] = self.tokens()
+        self.assertIn(f"{before['id']} replaced by {after['id']} \"deploy\" for alice", r.stderr)
+        self.assertIn("the old token stops now", r.stderr)
+        # Same owner, name, prefix and permissions; a 30-day token becomes another 30-day one.
+        for field in ("userId", "name", "prefix", "permissions"):
+            self.assertEqual(after[field], before[field], field)
+        self.assertEqual(after["permissions"], {"repo:alice/site": ["read"]})
+        self.assertAlmostEqual(after["expiresAt"] - after["createdAt"], 30 * DAY, delta=60_000)
+        self.assertEqual(self.sql(f"SELECT quote(gvx_verify('{old}'))"), "NULL")
+        self.assertEqual(self.sql(f"SELECT gvx_verify('{new}')"), "alice")
+
+    def test_rotate_with_grace_keeps_the_old_token_working_until_then(self):
+        old, _ = self.create("bob", "ci runner")
+        [before] = self.tokens()
+        start = int(time.time() * 1000)
+        r = self.rotate(before["id"], "--grace", "3600", "--expires-in", "7")
+        new = r.stdout.strip()
+        self.assertIn("the old token stops at ", r.stderr)
+        self.assertEqual(self.sql(f"SELECT gvx_verify('{old}')"), "bob")
+        self.assertEqual(self.sql(f"SELECT gvx_verify('{new}')"), "bob")
+        tokens = {t["id"]: t for t in self.tokens()}
+        self.assertEqual(len(tokens), 2)
+        self.assertAlmostEqual(tokens[before["id"]]["expiresAt"], start + 3_600_000,
+                               delta=60_000)
+        [successor] = [t for i, t in tokens.items() if i != before["id"]]
+        self.assertAlmostEqual(successor["expiresAt"], start + 7 * DAY, delta=60_000)
+
+    def test_rotate_json_and_failures(self):
+        self.create("carol", "laptop")
+        [t] = self.tokens()
+        created = json.loads(self.rotate(t["id"], "--json").stdout)
+        self.assertRegex(created["key"], r"^gvx_[A-Za-z0-9]{64}$")
+        self.assertEqual((created["userId"], created["name"]), ("carol", "laptop"))
+        [now] = self.tokens()
+        self.assertEqual(now["id"], created["id"])
+        # The old id is gone; a second rotation of it finds nothing.
+        self.fails(1, f"no such token: {t['id']}", "rotate", "--db", self.db, t["id"])
+        for grace in ("-1", "604801", "1.5", "abc", "", "99999999999999999999"):
+            self.fails(2, "--grace must be 0 to 604800 seconds (7 days)", "rotate", "--db",
+                       self.db, now["id"], "--grace", grace)
+        for days in ("0", "36501", "x"):
+            self.fails(2, "--expires-in must be a positive number of days", "rotate", "--db",
+                       self.db, now["id"], "--expires-in", days)
+        self.fails(2, "ID is required", "rotate", "--db", self.db)
+        self.fails(2, "ID is malformed", "rotate", "--db", self.db, "x" * 256)
+        self.fails(1, "no such token: '; DROP TABLE apikey; --",
+                   "rotate", "--db", self.db, "'; DROP TABLE apikey; --")
+        self.fails(1, "no such token: evil?[2J", "rotate", "--db", self.db, "evil\x1b[2J")
+        self.fails(2, "no database at", "rotate", "--db", self.db + ".typo", now["id"])
+        self.assertFalse(os.path.exists(self.db + ".typo"))
+        # Nothing changed by the refusals.
+        self.assertEqual([x["id"] for x in self.tokens()], [now["id"]])
+
+    def test_rotate_respects_the_databases_lifetime_cap(self):
+        self.create("dave", "laptop")
+        [t] = self.tokens()
+        self.sql("INSERT OR REPLACE INTO gvx_config (name, value) "
+                 "VALUES ('max_token_lifetime_ms', 86400000)")
+        r = self.gvx("rotate", "--db", self.db, t["id"], "--expires-in", "30")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("beyond the maximum token lifetime of 1 days", r.stderr)
+        new = self.rotate(t["id"]).stdout.strip()
+        [after] = self.tokens()
+        self.assertLessEqual(after["expiresAt"] - after["createdAt"], DAY)
+        self.assertEqual(self.sql(f"SELECT gvx_verify('{new}')"), "dave")
 
     # -- find ------------------------------------------------------------------------------
 
