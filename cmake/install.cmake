@@ -4,7 +4,8 @@
 # /usr/local/lib/systemd/system (systemd reads that too).
 #
 #   bin/gvx-fcgi  bin/gvx  sbin/gvx-cleanup  lib/gvx/gvx.so (.load PREFIX/lib/gvx/gvx)
-#   share/man/man{1,7,8}/  share/gvx/{apache,lighttpd,nginx,errors,web}/  share/doc/gvx/
+#   share/man/man{1,7,8}/  share/gvx/{apache,lighttpd,nginx,errors,web}/
+#   share/gvx/{render-config,cgi-without-credentials}  share/doc/gvx/
 #   <systemd>/gvx-fcgi.{socket,service} gvx-cleanup.{service,timer}
 #   <etc>/default/gvx  <etc>/cron.d/gvx-cleanup
 include(GNUInstallDirs)
@@ -48,6 +49,8 @@ foreach(server apache lighttpd nginx)
 endforeach()
 install(DIRECTORY scripts/errors/ DESTINATION ${GVX_SHARE}/errors)
 install(PROGRAMS scripts/render-config DESTINATION ${GVX_SHARE})
+# lighttpd's git configurations run git-http-backend through it (SCRIPTS_DIR=/usr/share/gvx).
+install(PROGRAMS scripts/cgi-without-credentials DESTINATION ${GVX_SHARE})
 if(EXISTS ${CMAKE_SOURCE_DIR}/web)
     install(DIRECTORY web/ DESTINATION ${GVX_SHARE}/web)
 endif()

@@ -91,6 +91,38 @@ class InstalledPackage(unittest.TestCase):
         # run-parts and cron skip file names with a dot.
         self.assertNotIn(".", os.path.basename("/etc/cron.d/gvx-cleanup"))
 
+    def test_1b_each_servers_site_configuration_renders_and_passes_its_check(self):
+        # The installed site.conf templates, filled by the installed render-config with the
+        # installed paths, as README "Web server configuration" shows, are valid for the real
+        # servers (their own syntax checks; test/servers runs them).
+        self.assertTrue(os.access("/usr/share/gvx/cgi-without-credentials", os.X_OK))
+        state = os.path.join(self.dir, "site")
+        os.makedirs(state, exist_ok=True)
+        values = {"HOST": "127.0.0.1", "PORT": "8080", "STATE_DIR": state,
+                  "ERRORS_DIR": "/usr/share/gvx/errors", "WEB_DIR": "/usr/share/gvx/web",
+                  "SCRIPTS_DIR": "/usr/share/gvx", "USER": "www-data", "GROUP": "www-data",
+                  "HTPASSWD": os.path.join(state, "htpasswd"), "REPOS": state,
+                  "API_SOCKET": "/run/gvx/gvx-fcgi.sock", "AUTH_ADDR": "127.0.0.1:9001",
+                  "GIT_CGI_ADDR": "unix:/run/fcgiwrap.socket",
+                  "APACHE_MODULES": "/usr/lib/apache2/modules",
+                  "API_CMD": "/usr/bin/gvx-fcgi --db /var/lib/gvx/gvx.db --trust-remote-user",
+                  "AUTH_CMD": "/usr/bin/gvx-fcgi --db /var/lib/gvx/gvx.db"}
+        checks = {"lighttpd": ["lighttpd", "-tt", "-f"], "apache": ["apache2", "-t", "-f"],
+                  "nginx": ["nginx", "-t", "-p", state, "-e", os.path.join(state, "e.log"),
+                            "-c"]}
+        for server, check in checks.items():
+            with self.subTest(server=server):
+                template = f"/usr/share/gvx/{server}/site.conf"
+                wanted = set(re.findall(r"@([A-Z][A-Z0-9_]*)@", open(template).read()))
+                r = run("/usr/share/gvx/render-config", template,
+                        *[f"{k}={values[k]}" for k in sorted(wanted)])
+                conf = os.path.join(state, f"{server}.conf")
+                with open(conf, "w") as f:
+                    f.write(r.stdout)
+                if shutil.which(check[0]) is None:
+                    continue  # the server tests skip too where a server is missing
+                run(*check, conf)
+
     def test_2_versions(self):
         version = package_version(DEB)
         self.assertRegex(run("/usr/bin/gvx", "--version").stdout, rf"^gvx {re.escape(version)} ")

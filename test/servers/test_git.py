@@ -110,17 +110,24 @@ class Site:
             # (git refuses to work in a repository of another owner).
             harness.chown_to_worker(self.repos)
 
+    def backends(self):
+        """The gvx-fcgi backends the configuration may use (harness.py's fcgi=)."""
+        return {"AUTH": ["--db", self.db]}
+
+    def server_vars(self):
+        """Further template values of the configuration."""
+        return {}
+
     def start(self):
         self.make_tokens()
         self.make_repo()
         mod = harness.server_module(self.server_name)
-        extra = {}
+        extra = self.server_vars()
         try:
             if self.server_name == "nginx":
                 fw, extra["GIT_CGI_ADDR"] = harness.start_fcgiwrap(self.dir)
                 self.helpers.append(fw)
-            self.srv = mod.start(self.config, fcgi={"AUTH": ["--db", self.db]},
-                                 REPOS=self.repos, **extra)
+            self.srv = mod.start(self.config, fcgi=self.backends(), REPOS=self.repos, **extra)
         except BaseException:
             self.stop()
             raise
