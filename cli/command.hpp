@@ -28,11 +28,12 @@ struct Command {
 // The table `gvx` dispatches over, in the order `gvx --help` lists it.
 std::span<const Command> commands();
 
-// Token administration (tokens.cpp, rotate.cpp, find.cpp).
+// Token administration (tokens.cpp, rotate.cpp, find.cpp, audit.cpp).
 int create_command(int argc, char** argv);
 int list_command(int argc, char** argv);
 int revoke_command(int argc, char** argv);
 int rotate_command(int argc, char** argv);
+int audit_command(int argc, char** argv);
 int find_command(int argc, char** argv);
 
 // Push protection (push/pre_receive.cpp, push/scan.cpp).

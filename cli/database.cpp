@@ -44,7 +44,8 @@ Status create_for_directory_owner(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_database(const std::string& path, bool may_create) {
+Result<std::unique_ptr<Store>> open_database(const std::string& path, bool may_create,
+                                             std::string_view command) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) {
         if (errno != ENOENT) return invalid("cannot use " + path + ": " + std::strerror(errno));
@@ -61,6 +62,7 @@ Result<std::unique_ptr<Store>> open_database(const std::string& path, bool may_c
         e.message = path + ": " + e.message;
         return e;
     }
+    (*store)->set_actor(system_actor(AuditVia::admin, "gvx " + std::string(command)));
     return store;
 }
 

@@ -15,7 +15,10 @@ namespace gvx::cli {
 // creates the file in a directory that belongs to another user (the service user's
 // /var/lib/gvx), the file is given to that directory's owner and group, mode 0640, so the
 // service can still write it; SQLite gives its -wal and -shm files the same owner.
-Result<std::unique_ptr<Store>> open_database(const std::string& path, bool may_create);
+// Changes made through the store are the audit trail's "admin", by the system user who ran
+// `gvx <command>`.
+Result<std::unique_ptr<Store>> open_database(const std::string& path, bool may_create,
+                                             std::string_view command);
 
 // Prints "gvx <command>: <message>" for an error and returns the exit status it deserves.
 int report(std::string_view command, const Error& e);

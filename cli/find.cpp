@@ -91,7 +91,7 @@ int find_command(int argc, char** argv) {
     const std::string_view cmd = "find";
     auto db = args.required("--db");
     if (!db) return usage_error(cmd, db.error());
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) return report(cmd, store.error());
 
     auto token = read_token();

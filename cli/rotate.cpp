@@ -67,7 +67,7 @@ int rotate_command(int argc, char** argv) {
         how.expires_at = now + *n * kDayMs;
     }
 
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) return report(cmd, store.error());
     auto rotated = (*store)->rotate(id, std::nullopt, how, now);
     if (!rotated) return report(cmd, rotated.error());

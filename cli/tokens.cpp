@@ -81,7 +81,7 @@ int create_command(int argc, char** argv) {
         t.expires_at = now + *n * kDayMs;
     }
 
-    auto store = open_database(*db, true);
+    auto store = open_database(*db, true, cmd);
     if (!store) return report(cmd, store.error());
     auto created = (*store)->create(t, now);
     if (!created) return report(cmd, created.error());
@@ -126,7 +126,7 @@ int list_command(int argc, char** argv) {
         users.push_back(*user);
     }
 
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) return report(cmd, store.error());
     if (users.empty()) {
         auto all = users_with_tokens(**store);
@@ -168,7 +168,7 @@ int revoke_command(int argc, char** argv) {
     const std::string& id = args.positionals()[0];
     if (id.empty() || id.size() > 255) return usage_error(cmd, invalid("ID is malformed"));
 
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) return report(cmd, store.error());
     auto deleted = (*store)->revoke(id, std::nullopt);
     if (!deleted) return report(cmd, deleted.error());

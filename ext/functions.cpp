@@ -304,7 +304,8 @@ void fn_purge_expired(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     });
 }
 
-// gvx_cleanup([now_ms [, dry_run [, pause_ratio]]]) -> {"tokens":N,"activity":N,"dryRun":bool}
+// gvx_cleanup([now_ms [, dry_run [, pause_ratio]]])
+//   -> {"tokens":N,"activity":N,"audit":N,"dryRun":bool}
 void fn_cleanup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     guarded(ctx, [&]() -> Status {
         constexpr const char* fn = "gvx_cleanup";
@@ -328,6 +329,7 @@ void fn_cleanup(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                                      : purge_paced(store_of(ctx), now, pause_ratio)));
         result_text(ctx, "{\"tokens\":" + std::to_string(r.tokens) +
                              ",\"activity\":" + std::to_string(r.activity) +
+                             ",\"audit\":" + std::to_string(r.audit) +
                              ",\"dryRun\":" + (dry_run ? "true" : "false") + "}");
         return Ok{};
     });

@@ -6,7 +6,8 @@
 //
 // The implementation is split by operation under ext/store/: connection.cpp (open, pragmas,
 // statement cache), sql.{hpp,cpp} (every SQL statement), migrate.cpp, write.hpp (the write
-// transaction), tokens.cpp, verify.cpp, purge.cpp and cleanup.cpp, better_auth.cpp.
+// transaction), tokens.cpp, verify.cpp, purge.cpp and cleanup.cpp, better_auth.cpp,
+// audit.cpp (the audit trail).
 #pragma once
 
 #include <memory>
@@ -61,6 +62,7 @@ class Store final : public TokenStore {
                                                const Rotation& how, std::int64_t now) override;
     Result<PurgeReport> purge_batch(std::int64_t now, std::int64_t batch) override;
     Result<PurgeReport> purge_preview(std::int64_t now) override;
+    Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override;
     Result<std::optional<std::string>> session_user(std::string_view session_token,
                                                     std::int64_t now) override;
     Result<bool> names_user(std::string_view user_id, std::string_view name) override;
@@ -96,6 +98,9 @@ class Store final : public TokenStore {
                                       std::int64_t now);
     // Steps a statement that returns no rows.
     Status step_done(Query& q);
+    // In a write transaction: the audit entry of a change to token, by actor() (audit.cpp).
+    Status record_audit(AuditAction action, const TokenRecord& token, std::int64_t now,
+                        const std::optional<std::string>& detail);
 
     // Runs body in a write transaction fitting the connection's state (store/write.hpp).
     template <class T, class Body>

@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/audit.hpp"
 #include "core/policy.hpp"
 #include "core/record.hpp"
 #include "core/result.hpp"
@@ -53,6 +55,7 @@ struct Rotation {
 struct PurgeReport {
     std::int64_t tokens = 0;
     std::int64_t activity = 0;
+    std::int64_t audit = 0;  // audit entries past audit_retention_ms
 };
 
 class TokenStore {
@@ -98,12 +101,39 @@ class TokenStore {
     // Counts what purge would remove, without removing it.
     virtual Result<PurgeReport> purge_preview(std::int64_t now) = 0;
 
+    // The audit trail (SPEC §18), newest first. Each create, update (disable, enable), rotate
+    // and revoke, and a leaked token's disable, records one entry in its own transaction, by
+    // the actor set here: set_actor() names who the following changes are made by, and
+    // ActingAs names them for a scope.
+    virtual Result<std::vector<AuditRecord>> audit(const AuditQuery& query) = 0;
+    void set_actor(Actor actor) { actor_ = std::move(actor); }
+    const Actor& actor() const { return actor_; }
+
     // better-auth sessions: the user_id of the unexpired session with this token, if any.
     virtual Result<std::optional<std::string>> session_user(std::string_view session_token,
                                                             std::int64_t now) = 0;
     // Whether `name` names this user: it is the user_id, or user.username where better-auth's
     // user table has that column.
     virtual Result<bool> names_user(std::string_view user_id, std::string_view name) = 0;
+
+   protected:
+    Actor actor_;  // AuditVia::unknown until somebody says
+};
+
+// Names the store's actor for the life of this object, then puts the previous one back: a
+// request's caller never outlives the request.
+class ActingAs {
+   public:
+    ActingAs(TokenStore& store, Actor actor) : store_(store), previous_(store.actor()) {
+        store_.set_actor(std::move(actor));
+    }
+    ActingAs(const ActingAs&) = delete;
+    ActingAs& operator=(const ActingAs&) = delete;
+    ~ActingAs() { store_.set_actor(std::move(previous_)); }
+
+   private:
+    TokenStore& store_;
+    Actor previous_;
 };
 
 }  // namespace gvx

@@ -7,6 +7,7 @@
 
 #include "caller.hpp"
 #include "core/limits.hpp"
+#include "audit_api.hpp"
 #include "json/json.hpp"
 #include "wire_better_auth.hpp"
 
@@ -314,6 +315,11 @@ Response activity(const Caller& caller, const Request& req, Context& ctx) {
     return r;
 }
 
+// GET /audit (audit_api.cpp).
+Response audit(const Caller& caller, const Request& req, Context& ctx) {
+    return audit_trail(caller.user_id, req, ctx);
+}
+
 // GET /self: the calling token's own object, never its key (SPEC §13).
 Response self(const Caller& caller, const Request&, Context& ctx) {
     return token_answer(ctx, *caller.token);
@@ -398,9 +404,19 @@ constexpr Route kRoutes[] = {
     {"get", "GET", Callers::people, get},
     {"update", "POST", Callers::people, with_json_body<update>},
     {"activity", "GET", Callers::people, activity},
+    {"audit", "GET", Callers::people, audit},
     {"self", "GET", Callers::token, self},
     {"rotate", "POST", Callers::either, with_json_body<rotate>},
 };
+
+// Who the caller is, for the audit trail: their user id, how they signed in, from where.
+Actor actor_of(const Caller& caller, const Request& req) {
+    const AuditVia via = caller.via == Caller::Via::cookie  ? AuditVia::session
+                         : caller.via == Caller::Via::token ? AuditVia::token
+                                                            : AuditVia::remote_user;
+    return Actor{.user = caller.user_id, .via = via, .ip = req.remote_addr,
+                 .user_agent = req.user_agent};
+}
 
 // The refusal for a caller the route does not take, if any.
 std::optional<Response> refuse_caller(const Route& route, const Caller& caller) {
@@ -448,6 +464,8 @@ Response handle_api(Request& req, Context& ctx, const BodyReader& read_body) {
     const Caller& caller = std::get<Caller>(who);
     std::optional<Response> refused = refuse_caller(*route, caller);
     if (!refused) read_request_body(req, read_body);
+    // Changes this request makes are the caller's in the audit trail.
+    const ActingAs acting(ctx.store, actor_of(caller, req));
     Response r = refused ? std::move(*refused) : route->handler(caller, req, ctx);
     r.log.user = caller.user_id;
     return r;

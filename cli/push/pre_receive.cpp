@@ -167,7 +167,7 @@ int pre_receive_command(int argc, char** argv) {
 
     // The database first: a hook that cannot reach it must say so on every push, not only on
     // the first push that happens to hold a token.
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) return cannot_check("the token database is unreachable (" +
                                         store.error().message + ")", fail_open);
     auto scan = scan_pushed_objects(*tips, max_bytes, deadline);

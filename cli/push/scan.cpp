@@ -147,7 +147,7 @@ int scan_command(int argc, char** argv) {
         if (!n) return usage_error(cmd, invalid("--max-blob-size must be a number of bytes"));
         max_bytes = static_cast<std::uint64_t>(*n);
     }
-    auto store = open_database(*db, false);
+    auto store = open_database(*db, false, cmd);
     if (!store) {
         report(cmd, store.error());
         return kExitUsage;

@@ -15,6 +15,8 @@ void apply_config_value(Config& c, std::string_view name, std::int64_t v) {
     else if (name == "rate_limit_max" && v >= 0) c.rate_limit_max = v;
     else if (name == "activity_retention_ms" && v > 0)
         c.activity_retention = std::min(v, kMaxDurationMs);
+    else if (name == "audit_retention_ms" && v > 0)
+        c.audit_retention = std::min(v, kMaxDurationMs);
     else if (name == "activity_unknown_max_rows" && v >= 0) c.activity_unknown_max_rows = v;
     else if (name == "activity_refusals_per_token" && v >= 0) c.activity_refusals_per_token = v;
     else if (name == "max_tokens_per_user" && v >= 0) c.max_tokens_per_user = v;

@@ -18,6 +18,7 @@ struct Config {
     std::int64_t rate_limit_time_window = 86'400'000;  // ms
     std::int64_t rate_limit_max = 10;
     std::int64_t activity_retention = 30LL * 86'400'000;  // ms
+    std::int64_t audit_retention = 365LL * 86'400'000;    // ms: the audit trail (gvx_audit)
     // Refused verifications are counted per minute, address, outcome and token start; these
     // cap the rows they may take: without a token (unknown, malformed), and per token.
     std::int64_t activity_unknown_max_rows = 1'000;

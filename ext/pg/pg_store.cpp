@@ -339,4 +339,8 @@ Result<bool> PgStore::names_user(std::string_view user_id, std::string_view name
     return !rows->empty();
 }
 
+Result<std::vector<AuditRecord>> PgStore::audit(const AuditQuery&) {
+    return Error{Errc::invalid_argument, "the audit trail is not available on PostgreSQL yet"};
+}
+
 }  // namespace gvx::pg

@@ -62,6 +62,10 @@ class PgStore final : public TokenStore {
                                                std::optional<std::string_view> user_id,
                                                const Rotation& how, std::int64_t now) override;
 
+    // Not on PostgreSQL yet: an error that says so (the SQLite store keeps the audit trail;
+    // changes made here are not recorded).
+    Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override;
+
     Connection& connection() { return conn_; }
 
    private:

@@ -75,7 +75,8 @@ Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
         const std::int64_t held_us = elapsed_us(started);
         total.tokens += r.tokens;
         total.activity += r.activity;
-        if (r.tokens < batch && r.activity < batch) return total;
+        total.audit += r.audit;
+        if (r.tokens < batch && r.activity < batch && r.audit < batch) return total;
         if (!top_level) continue;
         if (!paced) {
             // Even flat out, leave the lock free for a moment: without it this loop takes the

@@ -1,4 +1,6 @@
 // The SQLite store's connection: opening, pragmas, and the statement cache.
+#include <errno.h>  // program_invocation_short_name (GNU)
+
 #include <utility>
 
 #include "store.hpp"
@@ -55,7 +57,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     return store;
 }
 
-Store::Store(sqlite3* borrowed) : db_(borrowed) {}
+// A connection that loaded gvx.so: its changes are SQL's, made by whoever runs the program
+// (the audit trail names them: "root", via sql, from "sqlite3").
+Store::Store(sqlite3* borrowed) : db_(borrowed) {
+    actor_ = system_actor(AuditVia::sql, program_invocation_short_name);
+}
 Store::Store(DbPtr owned) : owned_(std::move(owned)), db_(owned_.get()) {}
 Store::~Store() { release_statements(); }
 

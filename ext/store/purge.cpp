@@ -29,6 +29,8 @@ Result<PurgeReport> Store::purge_batch(std::int64_t now, std::int64_t batch) {
             // before activity_retention_ms (refusals are capped when they are recorded).
             GVX_TRY_VALUE(r.activity,
                           run(Sql::purge_old_activity, sub_sat(now, cfg.activity_retention), batch));
+            GVX_TRY_VALUE(r.audit,
+                          run(Sql::purge_old_audit, sub_sat(now, cfg.audit_retention), batch));
             return r;
         },
         /*may_use_side_connection=*/false);
@@ -46,7 +48,9 @@ Result<PurgeReport> Store::purge_preview(std::int64_t now) {
     };
     GVX_TRY_VALUE(const std::int64_t tokens, count(Sql::count_expired, now, 0));
     GVX_TRY_VALUE(const std::int64_t old, count(Sql::count_old_activity, oldest_kept, 0));
-    return PurgeReport{.tokens = tokens, .activity = old};
+    GVX_TRY_VALUE(const std::int64_t audit,
+                  count(Sql::count_old_audit, sub_sat(now, cfg.audit_retention), 0));
+    return PurgeReport{.tokens = tokens, .activity = old, .audit = audit};
 }
 
 }  // namespace gvx

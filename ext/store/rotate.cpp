@@ -1,6 +1,7 @@
 // Rotation on the SQLite store (SPEC §13): a new token in the old one's place, and the old one
 // ended, in one write transaction.
 #include "core/new_token.hpp"
+#include "json/audit.hpp"
 #include "store.hpp"
 #include "store/sql.hpp"
 #include "store/write.hpp"
@@ -33,6 +34,8 @@ Result<std::optional<CreatedToken>> Store::rotate(std::string_view id,
                 q.bind(1, std::string_view(old->id)).bind(2, now + how.grace_ms).bind(3, now);
                 GVX_TRY(s.step_done(q));
             }
+            GVX_TRY(s.record_audit(AuditAction::rotate, *old, now,
+                                   audit_detail_rotated(created.record, how.grace_ms)));
             return std::optional<CreatedToken>(std::move(created));
         },
         /*may_use_side_connection=*/false);

@@ -14,6 +14,8 @@ namespace {
     "max(coalesce(a.request_count, 0), coalesce(s.request_count, 0)), a.metadata, "           \
     "a.rate_limit_enabled, a.rate_limit_time_window, a.rate_limit_max, a.remaining, "        \
     "a.refill_interval, a.refill_amount, a.last_refill_at, a.permissions"
+#define GVX_AUDIT_COLUMNS                                                                       \
+    "id, at, action, key_id, key_name, owner, actor, via, ip, user_agent, detail"
 #define GVX_TOKEN_FROM " FROM apikey a LEFT JOIN gvx_key_state s ON s.key_id = a.id "
 
 constexpr const char* kSql[] = {
@@ -118,6 +120,22 @@ constexpr const char* kSql[] = {
     // end_token_at: a rotated token's grace ends at ?2 (never later than it would have)
     "UPDATE apikey SET expires_at = min(coalesce(expires_at, ?2), ?2), updated_at = ?3 "
     "WHERE id = ?1",
+    // insert_audit (sql/006_audit.sql)
+    "INSERT INTO gvx_audit (at, action, key_id, key_name, owner, actor, via, ip, user_agent, "
+    "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    // select_audit_by_owner: ?2 NULL = every token of the owner's
+    "SELECT " GVX_AUDIT_COLUMNS " FROM gvx_audit WHERE owner = ?1 AND (?2 IS NULL OR key_id = ?2) "
+    "ORDER BY at DESC, id DESC LIMIT ?3",
+    // select_audit_by_key
+    "SELECT " GVX_AUDIT_COLUMNS " FROM gvx_audit WHERE key_id = ?1 ORDER BY at DESC, id DESC "
+    "LIMIT ?2",
+    // select_audit_all
+    "SELECT " GVX_AUDIT_COLUMNS " FROM gvx_audit ORDER BY at DESC, id DESC LIMIT ?1",
+    // purge_old_audit
+    "DELETE FROM gvx_audit WHERE id IN (SELECT id FROM gvx_audit WHERE at < ?1 ORDER BY at "
+    "LIMIT ?2)",
+    // count_old_audit
+    "SELECT count(*) FROM gvx_audit WHERE at < ?1",
     // schema_version: changes with every schema change, such as drizzle's rebuild of apikey
     "PRAGMA main.schema_version",
     // Transaction control, prepared once too: parsing them on every verification costs more

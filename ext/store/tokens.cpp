@@ -3,6 +3,7 @@
 #include "core/limits.hpp"
 #include "core/new_token.hpp"
 #include "core/token.hpp"
+#include "json/audit.hpp"
 #include "store.hpp"
 #include "store/sql.hpp"
 #include "store/write.hpp"
@@ -46,7 +47,10 @@ Result<CreatedToken> Store::create(const NewToken& t, std::int64_t now) {
             if (t.permissions) {
                 GVX_TRY_VALUE(stored.permissions, canonical_permissions(*t.permissions));
             }
-            return s.insert_token(stored, expires, now);
+            GVX_TRY_VALUE(CreatedToken created, s.insert_token(stored, expires, now));
+            GVX_TRY(s.record_audit(AuditAction::create, created.record, now,
+                                   audit_detail_created(created.record)));
+            return created;
         },
         /*may_use_side_connection=*/false);
 }
@@ -83,6 +87,9 @@ Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> 
     GVX_TRY(prepare());
     return write<bool>(
         [&](Store& s) -> Result<bool> {
+            // What the audit entry names: the token as it was.
+            GVX_TRY_VALUE(const std::optional<TokenRecord> old, s.find_by_id(id, user_id));
+            if (!old) return false;
             Query q = s.query(Sql::delete_token);
             q.bind(1, id).bind(2, user_id);
             GVX_TRY(s.step_done(q));
@@ -94,6 +101,7 @@ Result<bool> Store::revoke(std::string_view id, std::optional<std::string_view> 
                 Query st = s.query(Sql::delete_state);
                 st.bind(1, id);
                 GVX_TRY(s.step_done(st));
+                GVX_TRY(s.record_audit(AuditAction::delete_, *old, audit_now_ms(), std::nullopt));
             }
             return deleted;
         },
@@ -121,6 +129,8 @@ Result<bool> Store::disable_leaked(const TokenRecord& token, const ClientInfo& s
                 .bind(5, std::string_view(printable(seen.ip, kMaxIpBytes)))
                 .bind(6, std::string_view(printable(seen.user_agent, kMaxUserAgentBytes)));
             GVX_TRY(s.step_done(a));
+            GVX_TRY(s.record_audit(AuditAction::disable, token, now,
+                                   audit_detail_reason("LEAKED")));
             return true;
         },
         /*may_use_side_connection=*/false);
@@ -193,12 +203,19 @@ Result<std::optional<TokenRecord>> Store::update(std::string_view id, std::strin
                 st.bind(1, id).bind(2, std::int64_t{*c.enabled ? 0 : 1});
                 GVX_TRY(s.step_done(st));
             }
-            Query q = s.query(Sql::select_by_id_user);
-            q.bind(1, id).bind(2, user_id);
-            const int rc = q.step();
-            if (rc == SQLITE_ROW) return std::optional<TokenRecord>(read_token(q));
-            if (rc == SQLITE_DONE) return std::optional<TokenRecord>();
-            return db_error(s.db_, rc);
+            std::optional<TokenRecord> updated;
+            {
+                Query q = s.query(Sql::select_by_id_user);
+                q.bind(1, id).bind(2, user_id);
+                const int rc = q.step();
+                if (rc == SQLITE_ROW) updated = read_token(q);
+                else if (rc != SQLITE_DONE) return db_error(s.db_, rc);
+            }
+            if (updated) {
+                GVX_TRY(s.record_audit(audit_action_of(c), *updated, now,
+                                       audit_detail_changes(c)));
+            }
+            return updated;
         },
         /*may_use_side_connection=*/false);
 }

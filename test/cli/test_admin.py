@@ -66,7 +66,7 @@ class AdminCommand(unittest.TestCase):
         r = self.ok("--version")
         self.assertRegex(r.stdout, r"^gvx \d+\.\d+\.\d+ ")
         r = self.ok("--help")
-        for name in ("create", "list", "revoke", "rotate", "find"):
+        for name in ("create", "list", "revoke", "rotate", "audit", "find"):
             self.assertIn(f"\n  {name} ", r.stdout)
         self.assertIn("usage: gvx create", self.ok("help", "create").stdout)
         self.assertIn("usage: gvx list", self.ok("list", "--help").stdout)
@@ -262,6 +262,74 @@ class AdminCommand(unittest.TestCase):
         [after] = self.tokens()
         self.assertLessEqual(after["expiresAt"] - after["createdAt"], DAY)
         self.assertEqual(self.sql(f"SELECT gvx_verify('{new}')"), "dave")
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def audit(self, *more):
+        return json.loads(self.ok("audit", "--db", self.db, "--json", *more).stdout)
+
+    def test_audit_names_who_did_what_to_which_token_and_how(self):
+        me = pwd.getpwuid(os.getuid()).pw_name
+        if os.getuid() == 0 and os.environ.get("SUDO_USER"):
+            me += f" (sudo by {os.environ['SUDO_USER']})"
+        token, _ = self.create("alice", "deploy")
+        [t] = self.tokens()
+        new = self.rotate(t["id"], "--grace", "60").stdout.strip()
+        made_in_sql = self.sql("SELECT gvx_create('bob', 'from sql') ->> 'id'")
+        [successor] = [x for x in self.tokens("--user", "alice") if x["id"] != t["id"]]
+        self.ok("revoke", "--db", self.db, successor["id"])
+        entries = self.audit()
+        self.assertEqual([e["action"] for e in entries], ["delete", "create", "rotate", "create"])
+        delete, sql_create, rotate, create = entries
+        for e in (delete, rotate, create):
+            self.assertEqual((e["actor"], e["via"], e["ip"]), (me, "admin", ""))
+        self.assertEqual([e["userAgent"] for e in (delete, rotate, create)],
+                         ["gvx revoke", "gvx rotate", "gvx create"])
+        self.assertEqual((sql_create["via"], sql_create["actor"], sql_create["keyId"],
+                          sql_create["owner"]), ("sql", me, made_in_sql, "bob"))
+        self.assertEqual(sql_create["userAgent"], "sqlite3")
+        self.assertEqual((create["keyId"], create["keyName"], create["owner"]),
+                         (t["id"], "deploy", "alice"))
+        self.assertEqual(rotate["detail"]["newKeyId"], successor["id"])
+        self.assertEqual(rotate["detail"]["graceMs"], 60_000)
+        self.assertEqual(delete["keyId"], successor["id"])
+        # Filters: one owner, one token, the newest few.
+        self.assertEqual([e["keyName"] for e in self.audit("--user", "bob")], ["from sql"])
+        self.assertEqual([e["action"] for e in self.audit("--key", t["id"])],
+                         ["rotate", "create"])
+        self.assertEqual(len(self.audit("--limit", "2")), 2)
+        self.assertEqual(self.audit("--user", "alice", "--key", made_in_sql), [])
+        # The table for people, and never a token anywhere.
+        r = self.ok("audit", "--db", self.db)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split()[:4], ["TIME", "ACTION", "TOKEN", "NAME"])
+        self.assertEqual(len(lines), 5)
+        for secret in (token, new, token[4:], new[4:]):
+            self.assertNotIn(secret, r.stdout + self.ok("audit", "--db", self.db,
+                                                        "--json").stdout)
+        self.assertEqual(self.sql(f"SELECT count(*) FROM gvx_audit WHERE instr(coalesce(detail, "
+                                  f"'') || key_id, '{new[4:]}') > 0"), "0")
+
+    def test_audit_refuses_bad_arguments_and_shows_hostile_names_harmlessly(self):
+        self.create("alice", "laptop")
+        for limit in ("0", "1001", "-1", "abc", ""):
+            self.fails(2, "--limit must be 1 to 1000", "audit", "--db", self.db,
+                       "--limit", limit)
+        self.fails(2, "--key is malformed", "audit", "--db", self.db, "--key", "x" * 256)
+        self.fails(2, "--user must not be empty", "audit", "--db", self.db, "--user", "")
+        self.fails(2, "no database at", "audit", "--db", self.db + ".typo")
+        self.assertEqual(self.audit("--key", "' OR 1=1 --"), [])
+        self.assertEqual(self.audit("--user", "x'); DROP TABLE gvx_audit; --"), [])
+        self.assertEqual(len(self.audit()), 1)
+        # A name with an escape sequence (an older database may hold one) and a client's
+        # user agent reach the terminal as '?'.
+        with sqlite3.connect(self.db) as c:
+            c.execute("UPDATE gvx_audit SET key_name = ?, user_agent = ?",
+                      ("evil\x1b[2Jname", "agent\x07\r\n"))
+        r = self.ok("audit", "--db", self.db)
+        self.assertNotIn("\x1b", r.stdout)
+        self.assertNotIn("\x07", r.stdout)
+        self.assertIn("evil?[2Jname", r.stdout)
 
     # -- find ------------------------------------------------------------------------------
 

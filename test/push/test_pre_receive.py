@@ -219,6 +219,14 @@ class PreReceiveTest(unittest.TestCase):
         self.assertIn("app/settings.py", leaked[2])
         for row in self.ws.sql("SELECT * FROM gvx_activity"):
             self.assertNotIn(token, repr(row))
+        # The audit trail names the disable, its reason and the hook that did it.
+        for label in ("leaky", "leaky2"):
+            rows = self.ws.sql("SELECT action, via, user_agent, detail FROM gvx_audit "
+                               "WHERE key_id = ? AND action = 'disable'",
+                               (self.ws.token_row(label)[0],))
+            self.assertEqual([tuple(r) for r in rows],
+                             [("disable", "admin", "gvx pre-receive", '{"reason":"LEAKED"}')],
+                             label)
         # The tokens no longer work, so the same push now passes.
         self.assert_passed(self.push("origin", "HEAD:main", clone=clone))
 

@@ -26,7 +26,7 @@ EXAMPLE_BASE = "http://127.0.0.1:8080"
 EXAMPLE_ORIGIN = "https://git.example.com"
 SECRET = "readme-example-secret-0123456789abcdef"
 VARYING = {"id", "createdAt", "updatedAt", "expiresAt", "lastRequest", "requestCount", "key",
-           "start", "at", "keyId", "outcome", "ip", "userAgent", "count", "lastAt"}
+           "start", "at", "keyId", "outcome", "ip", "userAgent", "count", "lastAt", "newKeyId"}
 PAIR = re.compile(r'"(\w+)":("(?:[^"\\]|\\.)*"|true|false|null|-?\d+)')
 
 

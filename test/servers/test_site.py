@@ -11,6 +11,7 @@ Exit code 77 (CTest's skip) when the server, git or fcgiwrap (nginx) is not inst
 - Together: sign in, load the page's files (types, Content-Security-Policy), create a token
   through the API, clone and push with it (the reflog names the owner), see that traffic in
   the token's activity, delete it through the API, and git is refused at once.
+- The audit trail (GET /audit) names the signed-in person, how, from where, with which agent.
 - The two kinds of credential stay apart: a person's password opens no repository, a token
   opens neither the page nor the API.
 - SPEC §14 on the combined server: no credential in git-http-backend's hook environment; the
@@ -170,6 +171,33 @@ class SiteTogether(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         _, r = self.clone_with("alice", token, check=False)
         self.assertIn("Authentication failed", r.stderr)
+
+    def test_audit_trail_names_the_signed_in_person_and_where_from(self):
+        agent = {"User-Agent": "Mozilla/5.0 (site audit)"}
+        r = self.api("POST", "create", user="bob", body={"name": "bob audit"}, headers=agent)
+        self.assertEqual(r.status, 200, r)
+        made = r.json()
+        self.site.tokens["bob-audit"] = made["key"]
+        r = self.api("POST", "update", user="bob", headers=agent,
+                     body={"keyId": made["id"], "enabled": False})
+        self.assertEqual(r.status, 200, r)
+        r = self.api("POST", "delete", user="bob", body={"keyId": made["id"]}, headers=agent)
+        self.assertEqual(r.status, 200, r)
+        r = self.api("GET", f"audit?id={made['id']}", user="bob")
+        self.assertEqual(r.status, 200, r)
+        entries = r.json()
+        self.assertEqual([e["action"] for e in entries], ["delete", "disable", "create"])
+        for e in entries:
+            self.assertEqual((e["actor"], e["via"], e["owner"], e["keyName"]),
+                             ("bob", "remote_user", "bob", "bob audit"))
+            self.assertEqual(e["ip"], harness.HOST)
+            self.assertEqual(e["userAgent"], "Mozilla/5.0 (site audit)")
+        self.assertNotIn(made["key"][4:], r.text)
+        # Only bob's own trail; a token cannot read it.
+        self.assertEqual(self.api("GET", f"audit?id={made['id']}").json(), [])
+        r = harness.http("GET", self.site.srv.url(f"{BASE}/audit"),
+                         headers={"Authorization": f"Bearer {self.site.tokens['alice']}"})
+        self.assertEqual(r.status, 401)
 
     def test_passwords_and_tokens_open_only_their_own_doors(self):
         token = self.site.tokens["alice"]

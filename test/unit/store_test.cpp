@@ -286,7 +286,7 @@ TEST_F(StoreTest, MigrationsAreIdempotentAndRefuseANewerSchema) {
     store.reset();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(open_store(db.path()));
     RawDb raw(db.path());
-    EXPECT_EQ(raw.scalar("SELECT value FROM gvx_meta WHERE name = 'schema_version'"), "5");
+    EXPECT_EQ(raw.scalar("SELECT value FROM gvx_meta WHERE name = 'schema_version'"), "6");
     raw.exec("UPDATE gvx_meta SET value = 99 WHERE name = 'schema_version'");
     auto s = Store::open(db.path());
     ASSERT_FALSE(s);
