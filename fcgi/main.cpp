@@ -17,6 +17,7 @@
 #include "cgi_env.hpp"
 #include "context.hpp"
 #include "listener.hpp"
+#include "metrics.hpp"
 #include "options.hpp"
 #include "process_guard.hpp"
 #include "request.hpp"
@@ -38,6 +39,8 @@ bool is_authorization(const Request& req) {
 // the API knows the caller (an authorization never reads one).
 Response dispatch(Request& req, FCGX_Request& fr, Context& ctx) {
     if (is_authorization(req)) return authorize(req, ctx);
+    if (!ctx.options.metrics_path.empty() && req.path == ctx.options.metrics_path)
+        return metrics::respond(req);
     return handle_api(req, ctx, [&](char* into, std::size_t n) -> std::size_t {
         const int got = FCGX_GetStr(into, static_cast<int>(n), fr.in);
         return got < 0 ? 0 : static_cast<std::size_t>(got);
@@ -169,8 +172,10 @@ int run(int argc, char** argv) {
         if (req.content_length && !req.body_read) fr.keepConnection = 0;
         wipe_secrets(req);
         FCGX_Finish_r(&fr);
-        log_line(request_log_line(req, res, is_authorization(req) ? "auth" : "api",
-                                  ms_since(started)));
+        const double ms = ms_since(started);
+        const char* kind = is_authorization(req) ? "auth" : "api";
+        log_line(request_log_line(req, res, kind, ms));
+        metrics::record_request(kind, res, ms / 1000.0);
     }
     FCGX_Free(&fr, 1);
     log_line("stopped");

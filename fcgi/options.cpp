@@ -53,6 +53,9 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               remove expired tokens and activity past retention, print what
                               was removed, and exit (gvx-cleanup uses this for PostgreSQL);
                               --dry-run counts only; --pace N pauses N times each batch's time
+  --metrics-path PATH         answer GET PATH (e.g. /metrics) with Prometheus' text format:
+                              verifications by outcome, request durations, database busy
+                              waits (off by default; let only the monitoring host reach it)
   --allow-core-dumps          let the process dump core (off by default: a core holds the
                               session secret and the last request's credentials)
   --version                   the version, with SQLite's and libsodium's
@@ -80,6 +83,15 @@ bool is_origin(std::string_view s) {
     for (char c : authority) {
         if (c <= ' ' || c >= 0x7F || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\')
             return false;
+    }
+    return true;
+}
+
+// A path for the metrics: /-rooted, printable ASCII, nothing a server would decode or split.
+bool is_metrics_path(std::string_view p) {
+    if (p.size() < 2 || p.size() > 255 || p[0] != '/') return false;
+    for (char c : p) {
+        if (c <= ' ' || c >= 0x7F || c == '?' || c == '#' || c == '%' || c == '\\') return false;
     }
     return true;
 }
@@ -185,6 +197,11 @@ Result<Options> parse_options(int argc, char** argv) {
             if (st && inet_pton(AF_INET, peer.c_str(), &addr) != 1)
                 st = invalid("--trusted-peer must be an IPv4 address (got " + peer + ")");
             if (st) o.trusted_peers.push_back(peer);
+        } else if (arg == "--metrics-path") {
+            st = value(o.metrics_path);
+            if (st && !is_metrics_path(o.metrics_path))
+                st = invalid("--metrics-path must be a URL path such as /metrics (printable, "
+                             "no '?', '#' or '%'; got " + o.metrics_path + ")");
         } else if (arg == "--allow-core-dumps") {
             o.allow_core_dumps = true;
         } else if (arg == "--wire") {
@@ -217,6 +234,9 @@ Result<Options> parse_options(int argc, char** argv) {
     if (!o.help && !o.version && o.db_path.empty())
         return invalid("--db PATH is required (see --help)");
     if (!o.purge && (o.dry_run || o.pace)) return invalid("--dry-run and --pace go with --purge");
+    if (!o.metrics_path.empty() && (o.metrics_path == o.api_base ||
+                                    o.metrics_path.rfind(o.api_base + "/", 0) == 0))
+        return invalid("--metrics-path must be outside --api-base " + o.api_base);
     return o;
 }
 

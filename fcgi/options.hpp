@@ -37,6 +37,8 @@ struct Options {
     std::string socket_group;               // --socket-group: its group (name or number)
     std::vector<std::string> trusted_peers; // --trusted-peer: IPv4 addresses allowed on TCP
     bool allow_core_dumps = false;
+    // --metrics-path: where Prometheus' text is answered (GET); empty: nowhere (the default).
+    std::string metrics_path;
     bool help = false;
     // --purge: run the cleanup once and exit (gvx-cleanup does this for PostgreSQL).
     bool purge = false;

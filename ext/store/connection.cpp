@@ -1,9 +1,11 @@
 // The SQLite store's connection: opening, pragmas, and the statement cache.
 #include <errno.h>  // program_invocation_short_name (GNU)
 
+#include <chrono>
 #include <utility>
 
 #include "store.hpp"
+#include "store/busy_waits.hpp"
 #include "store/sql.hpp"
 
 namespace gvx {
@@ -12,9 +14,15 @@ namespace {
 constexpr int kBusyTimeoutMs = 5000;
 
 // Busy handler for connections gvx owns: retry every millisecond for kBusyTimeoutMs.
+// Each wait is counted for gvx-fcgi's /metrics.
 int wait_briefly(void*, int attempts) {
-    if (attempts >= kBusyTimeoutMs) return 0;
+    if (attempts >= kBusyTimeoutMs) {
+        note_busy_timeout();
+        return 0;
+    }
+    const auto started = std::chrono::steady_clock::now();
     sqlite3_sleep(1);
+    note_busy_wait(attempts, std::chrono::steady_clock::now() - started);
     return 1;
 }
 
@@ -117,7 +125,9 @@ Status Store::prepare() {
         int rc = sqlite3_prepare_v2(db_, sql::kBusyTimeout, -1, &raw, nullptr);
         StmtPtr stmt{raw};
         if (rc != SQLITE_OK) return db_error(db_, rc);
-        if (sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) == 0)
+        // Not on our own connections: their handler (wait_briefly) reports 0 here, and a
+        // timeout would replace it.
+        if (!owned_ && sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) == 0)
             sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     }
     GVX_TRY(migrate());

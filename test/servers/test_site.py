@@ -12,6 +12,7 @@ Exit code 77 (CTest's skip) when the server, git or fcgiwrap (nginx) is not inst
   through the API, clone and push with it (the reflog names the owner), see that traffic in
   the token's activity, delete it through the API, and git is refused at once.
 - The audit trail (GET /audit) names the signed-in person, how, from where, with which agent.
+- /metrics (gvx-fcgi --metrics-path) answers this host only, and counts the git traffic.
 - The two kinds of credential stay apart: a person's password opens no repository, a token
   opens neither the page nor the API.
 - SPEC §14 on the combined server: no credential in git-http-backend's hook environment; the
@@ -22,8 +23,10 @@ Exit code 77 (CTest's skip) when the server, git or fcgiwrap (nginx) is not inst
 Paths come from the environment as for harness.py (GVX_FCGI, GVX_EXT, SQLITE3).
 """
 
+import http.client
 import os
 import pathlib
+import re
 import shutil
 import socket
 import sys
@@ -49,7 +52,8 @@ class CombinedSite(test_git.Site):
 
     def backends(self):
         # Apache and lighttpd run one of each; nginx sends both kinds to the API's socket.
-        return {"API": ["--db", self.db, "--trust-remote-user"], "AUTH": ["--db", self.db]}
+        return {"API": ["--db", self.db, "--trust-remote-user", "--metrics-path", "/metrics"],
+                "AUTH": ["--db", self.db, "--metrics-path", "/metrics"]}
 
     def server_vars(self):
         return {"HTPASSWD": self.htpasswd}
@@ -198,6 +202,53 @@ class SiteTogether(unittest.TestCase):
         r = harness.http("GET", self.site.srv.url(f"{BASE}/audit"),
                          headers={"Authorization": f"Bearer {self.site.tokens['alice']}"})
         self.assertEqual(r.status, 401)
+
+    def metrics(self, source=harness.HOST, headers=None):
+        """GET /metrics from a local source address (the server listens on 127.0.0.1)."""
+        conn = http.client.HTTPConnection(harness.HOST, self.site.srv.port, timeout=10,
+                                          source_address=(source, 0))
+        try:
+            conn.request("GET", "/metrics", headers=headers or {})
+            r = conn.getresponse()
+            return r.status, r.getheader("Content-Type", ""), r.read().decode()
+        finally:
+            conn.close()
+
+    @staticmethod
+    def sample(text, name, labels=""):
+        m = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.M)
+        return float(m.group(1)) if m else None
+
+    def test_metrics_answer_this_host_only_and_count_git_traffic(self):
+        status, kind, before = self.metrics()
+        self.assertEqual(status, 200, before)
+        self.assertTrue(kind.startswith("text/plain; version=0.0.4"), kind)
+        ok = '{outcome="OK"}'
+        bad = '{outcome="INVALID_API_KEY"}'
+        refs = f"/git/{test_git.REPO}/info/refs?service=git-upload-pack"
+        for auth, want in ((harness.basic_auth("alice", self.site.tokens["alice"]), 200),
+                           (harness.basic_auth("alice", self.site.tokens["alice"]), 200),
+                           (harness.basic_auth("alice", test_git.WRONG_TOKEN), 401)):
+            r = harness.http("GET", self.site.srv.url(refs), headers={"Authorization": auth})
+            self.assertEqual(r.status, want, r)
+        status, _, after = self.metrics()
+        self.assertEqual(status, 200)
+        for labels, n in ((ok, 2), (bad, 1)):
+            self.assertEqual(self.sample(after, "gvx_verifications_total", labels)
+                             - self.sample(before, "gvx_verifications_total", labels), n,
+                             labels)
+        self.assertGreaterEqual(
+            self.sample(after, "gvx_request_duration_seconds_count", '{kind="auth"}'), 3)
+        self.assertIsNotNone(self.sample(after, "gvx_database_busy_waits_total"))
+        for secret in (self.site.tokens["alice"][4:], "alice"):
+            self.assertNotIn(secret, after)
+        # From any other address (here 127.0.0.2): 403, with or without credentials.
+        for headers in (None, {"Authorization": harness.basic_auth("alice", PEOPLE["alice"])},
+                        {"Authorization": harness.basic_auth("alice",
+                                                             self.site.tokens["alice"])}):
+            status, _, text = self.metrics(source="127.0.0.2", headers=headers)
+            self.assertEqual(status, 403, text)
+            self.assertNotIn("gvx_verifications_total", text)
 
     def test_passwords_and_tokens_open_only_their_own_doors(self):
         token = self.site.tokens["alice"]

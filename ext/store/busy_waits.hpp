@@ -1,0 +1,25 @@
+// How often, and how long, gvx's own SQLite connections waited for another connection's lock
+// (the busy handler in connection.cpp), for gvx-fcgi's /metrics. Process-wide, lock-free.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace gvx {
+
+struct BusyWaitCounts {
+    std::uint64_t waits = 0;     // locks waited for (statements that had to wait at all)
+    std::uint64_t waited_us = 0; // time spent sleeping in those waits, all together
+    std::uint64_t gave_up = 0;   // waits that ended in SQLITE_BUSY after the timeout
+};
+
+// A snapshot of the counters since the process started.
+BusyWaitCounts busy_wait_counts();
+
+// Called by the busy handler after each sleep: attempts is SQLite's count of earlier calls
+// for this lock (0: a new wait), slept how long that sleep took.
+void note_busy_wait(int attempts, std::chrono::steady_clock::duration slept);
+// Called by the busy handler when it gives up.
+void note_busy_timeout();
+
+}  // namespace gvx
