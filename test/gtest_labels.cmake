@@ -26,7 +26,8 @@ set(GVX_FEATURE_PATTERNS
     "authorizer=Authorizer\\."
     "options=Options\\."
     "concurrency=Concurrency\\.|StartupRace\\."
-    "gitflare=Gitflare\\.|BetterAuthWire\\.")
+    "gitflare=Gitflare\\.|BetterAuthWire\\."
+    "audit=Audit\\.")
 
 foreach(gvx_test IN LISTS ${GVX_GTEST_LIST})
     set(gvx_labels ${GVX_GTEST_LABEL})

@@ -19,11 +19,8 @@ import threading
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "hardening"))
-sys.path.insert(0, HERE)
-import fcgi_client  # noqa: E402
-import test_gvx_fcgi as ops  # noqa: E402  (Process, free_port, wait_for_port)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gvxtest import fcgi, processes  # noqa: E402
 
 ARGS = None
 SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z_]+="[^"\\\n]*"(,[a-z_]+="[^"\\\n]*")*\})? '
@@ -57,7 +54,6 @@ class Metrics(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="gvx-metrics-", dir=ARGS.work)
         self.db = os.path.join(self.dir, "gvx.db")
         self.procs = []
-        ops.ARGS = ARGS
 
     def tearDown(self):
         for p in self.procs:
@@ -65,11 +61,11 @@ class Metrics(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def start(self, *extra):
-        port = ops.free_port()
-        p = ops.Process(self.dir, "--db", self.db, "--listen", f"127.0.0.1:{port}", *extra)
+        [p], addr = processes.start_gvx_fcgi("--db", self.db, *extra, log_dir=self.dir,
+                                             name=f"gvx-fcgi-{time.monotonic_ns()}",
+                                             binary=ARGS.fcgi)
         self.procs.append(p)
-        ops.wait_for_port(port, p)
-        return p, ("127.0.0.1", port)
+        return p, addr
 
     def token(self, user="alice", *more):
         r = subprocess.run([ARGS.gvx, "create", "--db", self.db, "--user", user, "--name",
@@ -78,8 +74,8 @@ class Metrics(unittest.TestCase):
         return r.stdout.strip()
 
     def get(self, addr, path="/metrics", method="GET"):
-        return fcgi_client.request(addr, {"REQUEST_METHOD": method, "REQUEST_URI": path,
-                                          "REMOTE_ADDR": "127.0.0.1"})
+        return fcgi.request(addr, {"REQUEST_METHOD": method, "REQUEST_URI": path,
+                                   "REMOTE_ADDR": "127.0.0.1"})
 
     def scrape(self, addr):
         r = self.get(addr)
@@ -103,10 +99,10 @@ class Metrics(unittest.TestCase):
         for name in ("OK", "INVALID_API_KEY", "KEY_EXPIRED", "RATE_LIMITED", "ERROR"):
             self.assertEqual(before[("gvx_verifications_total", f'{{outcome="{name}"}}')], 0)
         for _ in range(3):
-            self.assertEqual(fcgi_client.authorize(addr, token).status, 200)
-        self.assertEqual(fcgi_client.authorize(addr, "gvx_" + "W" * 64).status, 401)
-        self.assertEqual(fcgi_client.authorize(addr, expired).status, 401)
-        self.assertEqual(fcgi_client.api(addr, "GET", "list").status, 401)
+            self.assertEqual(fcgi.authorize(addr, token).status, 200)
+        self.assertEqual(fcgi.authorize(addr, "gvx_" + "W" * 64).status, 401)
+        self.assertEqual(fcgi.authorize(addr, expired).status, 401)
+        self.assertEqual(fcgi.api(addr, "GET", "list").status, 401)
         after = self.scrape(addr)
         delta = {k: after[k] - before.get(k, 0) for k in after}
         self.assertEqual(delta[("gvx_verifications_total", '{outcome="OK"}')], 3)
@@ -134,7 +130,7 @@ class Metrics(unittest.TestCase):
     def test_busy_waits_are_counted(self):
         token = self.token()
         _, addr = self.start("--metrics-path", "/metrics")
-        self.assertEqual(fcgi_client.authorize(addr, token).status, 200)
+        self.assertEqual(fcgi.authorize(addr, token).status, 200)
         before = self.scrape(addr)
         held = threading.Event()
 
@@ -150,7 +146,7 @@ class Metrics(unittest.TestCase):
         t.start()
         held.wait(10)
         started = time.monotonic()
-        self.assertEqual(fcgi_client.authorize(addr, token).status, 200)  # waits, then writes
+        self.assertEqual(fcgi.authorize(addr, token).status, 200)  # waits, then writes
         waited = time.monotonic() - started
         t.join()
         after = self.scrape(addr)

@@ -27,7 +27,6 @@ import http.client
 import os
 import pathlib
 import re
-import shutil
 import socket
 import sys
 import time
