@@ -42,6 +42,11 @@ void print_report(const Options& o, const PurgeReport& r, std::int64_t ms) {
                     "%lld ms\n",
                     describe_db(o.db_path).c_str(), static_cast<long long>(r.tokens),
                     static_cast<long long>(r.activity), static_cast<long long>(ms));
+    // As gvx-cleanup says it for SQLite: a line of its own, only when there is something.
+    if (r.audit > 0)
+        std::printf("gvx-cleanup: %s: %s %lld audit entries past audit_retention_ms\n",
+                    describe_db(o.db_path).c_str(), o.dry_run ? "would remove" : "removed",
+                    static_cast<long long>(r.audit));
 }
 
 }  // namespace

@@ -34,6 +34,13 @@ std::string_view audit_action(AuditAction action) {
     return "delete";
 }
 
+std::string_view bounded_utf8(std::string_view s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
 AuditAction audit_action_of(const TokenChanges& c) {
     const bool only_enabled = c.enabled && !c.name && !c.set_expires_at && !c.set_metadata &&
                               !c.set_permissions;

@@ -69,6 +69,9 @@ std::string system_user_name();
 // That person acting through program (the admin command's "gvx revoke", "sqlite3", ...).
 Actor system_actor(AuditVia via, std::string_view program);
 
+// Text kept as it came but never longer than max bytes, cut where a code point starts.
+std::string_view bounded_utf8(std::string_view s, std::size_t max);
+
 // Bounds of what an entry keeps of client-supplied text.
 inline constexpr std::size_t kMaxAuditActorBytes = 255;
 inline constexpr std::int64_t kAuditLimit = 100;

@@ -9,6 +9,7 @@
 #include "core/limits.hpp"
 #include "core/new_token.hpp"
 #include "core/token.hpp"
+#include "json/audit.hpp"
 #include "pg/pg_store.hpp"
 #include "pg/statements.hpp"
 
@@ -34,7 +35,10 @@ Result<CreatedToken> PgStore::create(const NewToken& t, std::int64_t now) {
         if (t.permissions) {
             GVX_TRY_VALUE(stored.permissions, canonical_permissions(*t.permissions));
         }
-        return insert_token(stored, expires, now);
+        GVX_TRY_VALUE(CreatedToken created, insert_token(stored, expires, now));
+        GVX_TRY(record_audit(AuditAction::create, created.record, now,
+                             audit_detail_created(created.record)));
+        return created;
     });
 }
 
@@ -94,6 +98,8 @@ Result<std::optional<CreatedToken>> PgStore::rotate(std::string_view id,
                 ended.add(std::string_view(old.id)).add(now + how.grace_ms).add(now);
                 GVX_TRY(conn_.run(at(Sql::end_token_at), ended));
             }
+            GVX_TRY(record_audit(AuditAction::rotate, old, now,
+                                 audit_detail_rotated(created.record, how.grace_ms)));
             return std::optional<CreatedToken>(std::move(created));
         });
 }

@@ -4,6 +4,7 @@
 
 #include "core/limits.hpp"
 #include "core/token.hpp"
+#include "json/audit.hpp"
 #include "pg/statements.hpp"
 
 namespace gvx::pg {
@@ -180,11 +181,13 @@ Result<bool> PgStore::revoke(std::string_view id, std::optional<std::string_view
         p.add(id).add(user_id);
         auto del = conn_.run(at(Sql::delete_token), p);
         if (!del) return std::move(del).error();
-        const bool deleted = del->affected() > 0;
+        const bool deleted = !del->empty();
         if (deleted) {
             Params w;
             w.add(id);
             if (auto dw = conn_.run(at(Sql::delete_window), w); !dw) return std::move(dw).error();
+            GVX_TRY(record_audit(AuditAction::delete_, read_token(*del, 0), audit_now_ms(),
+                                 std::nullopt));
         }
         return deleted;
     });
@@ -240,7 +243,9 @@ Result<std::optional<TokenRecord>> PgStore::update(std::string_view id, std::str
             p.add(std::int64_t{c.set_permissions ? 1 : 0}).add(permissions);
             GVX_TRY_VALUE(const Rows rows, conn_.run(at(Sql::update_token), p));
             if (rows.empty()) return std::optional<TokenRecord>();
-            return std::optional<TokenRecord>(read_token(rows, 0));
+            TokenRecord updated = read_token(rows, 0);
+            GVX_TRY(record_audit(audit_action_of(c), updated, now, audit_detail_changes(c)));
+            return std::optional<TokenRecord>(std::move(updated));
         });
 }
 
@@ -290,6 +295,8 @@ Result<PurgeReport> PgStore::purge_batch(std::int64_t now, std::int64_t batch) {
         auto old = run(Sql::purge_old_activity, sub_sat(now, cfg->activity_retention), batch);
         if (!old) return std::move(old).error();
         r.activity = *old;  // by age only, as on SQLite (ext/store/purge.cpp)
+        GVX_TRY_VALUE(r.audit,
+                      run(Sql::purge_old_audit, sub_sat(now, cfg->audit_retention), batch));
         return r;
     });
 }
@@ -312,7 +319,9 @@ Result<PurgeReport> PgStore::purge_preview(std::int64_t now) {
     if (!tokens) return std::move(tokens).error();
     auto old = count(Sql::count_old_activity, oldest_kept, std::nullopt);
     if (!old) return std::move(old).error();
-    return PurgeReport{.tokens = *tokens, .activity = *old};
+    GVX_TRY_VALUE(const std::int64_t audit,
+                  count(Sql::count_old_audit, sub_sat(now, cfg->audit_retention), std::nullopt));
+    return PurgeReport{.tokens = *tokens, .activity = *old, .audit = audit};
 }
 
 Result<std::optional<std::string>> PgStore::session_user(std::string_view session_token,
@@ -337,10 +346,6 @@ Result<bool> PgStore::names_user(std::string_view user_id, std::string_view name
     auto rows = conn_.run_named("gvx_username", p);
     if (!rows) return std::move(rows).error();
     return !rows->empty();
-}
-
-Result<std::vector<AuditRecord>> PgStore::audit(const AuditQuery&) {
-    return Error{Errc::invalid_argument, "the audit trail is not available on PostgreSQL yet"};
 }
 
 }  // namespace gvx::pg

@@ -62,8 +62,6 @@ class PgStore final : public TokenStore {
                                                std::optional<std::string_view> user_id,
                                                const Rotation& how, std::int64_t now) override;
 
-    // Not on PostgreSQL yet: an error that says so (the SQLite store keeps the audit trail;
-    // changes made here are not recorded).
     Result<std::vector<AuditRecord>> audit(const AuditQuery& query) override;
 
     Connection& connection() { return conn_; }
@@ -81,6 +79,9 @@ class PgStore final : public TokenStore {
     Result<CreatedToken> insert_token(const NewToken& t, std::optional<std::int64_t> expires,
                                       std::int64_t now);
     Result<Config> read_config();
+    // Inside a transaction: the audit entry of a change to token, by actor() (audit.cpp).
+    Status record_audit(AuditAction action, const TokenRecord& token, std::int64_t now,
+                        const std::optional<std::string>& detail);
     static Status on_connect(Connection& c, void* self);
 
     Connection conn_;

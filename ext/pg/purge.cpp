@@ -28,7 +28,8 @@ Result<PurgeReport> purge_paced(PgStore& store, std::int64_t now,
         if (!r) return std::move(r).error();
         total.tokens += r->tokens;
         total.activity += r->activity;
-        if (r->tokens < kBatch && r->activity < kBatch) return total;
+        total.audit += r->audit;
+        if (r->tokens < kBatch && r->activity < kBatch && r->audit < kBatch) return total;
         if (ratio > 0) {
             const auto held = std::chrono::steady_clock::now() - started;
             std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(

@@ -13,6 +13,9 @@ namespace {
     "last_request, request_count, metadata, rate_limit_enabled, rate_limit_time_window, " \
     "rate_limit_max, remaining, refill_interval, refill_amount, last_refill_at, permissions"
 
+#define GVX_PG_AUDIT_COLUMNS \
+    "id, at, action, key_id, key_name, owner, actor, via, ip, user_agent, detail"
+
 constexpr const char* kSql[] = {
     // select_config
     "SELECT name, value FROM gvx_config",
@@ -42,8 +45,9 @@ constexpr const char* kSql[] = {
     "updated_at = $7, metadata = CASE WHEN $8::integer = 1 THEN $9::text ELSE metadata END, "
     "permissions = CASE WHEN $10::integer = 1 THEN $11::text ELSE permissions END "
     "WHERE id = $1 AND user_id = $2 RETURNING " GVX_PG_TOKEN_COLUMNS,
-    // delete_token
-    "DELETE FROM apikey WHERE id = $1 AND ($2::text IS NULL OR user_id = $2::text)",
+    // delete_token: the deleted row, for the audit trail
+    "DELETE FROM apikey WHERE id = $1 AND ($2::text IS NULL OR user_id = $2::text) "
+    "RETURNING " GVX_PG_TOKEN_COLUMNS,
     // select_window
     "SELECT window_start, count FROM gvx_rate_window WHERE key_id = $1",
     // upsert_window
@@ -108,6 +112,22 @@ constexpr const char* kSql[] = {
     // A statement after lock_user_tokens: its snapshot sees what the lock's last holder
     // committed.
     "SELECT count(*) FROM apikey WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    // insert_audit (sql/postgres/003_audit.sql)
+    "INSERT INTO gvx_audit (at, action, key_id, key_name, owner, actor, via, ip, user_agent, "
+    "detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    // select_audit_by_owner: $2 NULL = every token of the owner's
+    "SELECT " GVX_PG_AUDIT_COLUMNS " FROM gvx_audit WHERE owner = $1 AND "
+    "($2::text IS NULL OR key_id = $2::text) ORDER BY at DESC, id DESC LIMIT $3",
+    // select_audit_by_key
+    "SELECT " GVX_PG_AUDIT_COLUMNS " FROM gvx_audit WHERE key_id = $1 "
+    "ORDER BY at DESC, id DESC LIMIT $2",
+    // select_audit_all
+    "SELECT " GVX_PG_AUDIT_COLUMNS " FROM gvx_audit ORDER BY at DESC, id DESC LIMIT $1",
+    // purge_old_audit
+    "DELETE FROM gvx_audit WHERE id IN (SELECT id FROM gvx_audit WHERE at < $1 ORDER BY at "
+    "LIMIT $2)",
+    // count_old_audit
+    "SELECT count(*) FROM gvx_audit WHERE at < $1",
     // Transaction control, prepared too: one round trip each, no parsing.
     "BEGIN",
     "COMMIT",
@@ -119,7 +139,8 @@ const char* const kNames[] = {"gvx_0",  "gvx_1",  "gvx_2",  "gvx_3",  "gvx_4",  
                               "gvx_6",  "gvx_7",  "gvx_8",  "gvx_9",  "gvx_10", "gvx_11",
                               "gvx_12", "gvx_13", "gvx_14", "gvx_15", "gvx_16", "gvx_17",
                               "gvx_18", "gvx_19", "gvx_20", "gvx_21", "gvx_22", "gvx_23",
-                              "gvx_24", "gvx_25"};
+                              "gvx_24", "gvx_25", "gvx_26", "gvx_27", "gvx_28", "gvx_29",
+                              "gvx_30", "gvx_31"};
 static_assert(std::size(kNames) == std::size(kSql));
 
 }  // namespace

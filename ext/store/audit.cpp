@@ -10,14 +10,6 @@
 namespace gvx {
 namespace {
 
-// Text kept as it came but never longer than max bytes, cut at a code point's start.
-std::string_view bounded(std::string_view s, std::size_t max) {
-    if (s.size() <= max) return s;
-    std::size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    return s.substr(0, n);
-}
-
 AuditRecord read_audit(const Query& q) {
     return AuditRecord{.id = q.int64(0),
                        .at = q.int64(1),
@@ -40,14 +32,14 @@ Status Store::record_audit(AuditAction action, const TokenRecord& token, std::in
     const std::string ip = printable(by.ip, kMaxIpBytes);
     const std::string agent = printable(by.user_agent, kMaxUserAgentBytes);
     std::optional<std::string_view> name;
-    if (token.name) name = bounded(*token.name, kMaxNameBytes);
+    if (token.name) name = bounded_utf8(*token.name, kMaxNameBytes);
     Query q = query(Sql::insert_audit);
     q.bind(1, now)
         .bind(2, audit_action(action))
         .bind(3, std::string_view(token.id))
         .bind(4, name)
         .bind(5, std::string_view(token.user_id))
-        .bind(6, bounded(by.user, kMaxAuditActorBytes))
+        .bind(6, bounded_utf8(by.user, kMaxAuditActorBytes))
         .bind(7, audit_via(by.via))
         .bind(8, std::string_view(ip))
         .bind(9, std::string_view(agent))

@@ -144,7 +144,7 @@ class PostgresCase(unittest.TestCase):
             addr = p.argv[-1]
             self.assertEqual(call_api(addr, "GET", "/list", "alice").status, 200)
         self.assertEqual(self.value("SELECT value FROM gvx_meta WHERE name = 'schema_version'"),
-                         "2")
+                         "3")
         for p in procs:
             self.assertTrue(p.alive(), p.log_tail())
 

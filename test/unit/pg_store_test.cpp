@@ -21,7 +21,7 @@ namespace gvx::pg {
 namespace {
 
 // sql/postgres/NNN_*.sql: the version a database is migrated to.
-constexpr int kPgSchemaVersion = 2;
+constexpr int kPgSchemaVersion = 3;
 
 std::int64_t now_ms() {
     using namespace std::chrono;
@@ -125,6 +125,72 @@ TEST_F(PgStoreTest, CreateVerifyListRevoke) {
     EXPECT_TRUE(*s.revoke(c->record.id, std::string_view("alice")));
     EXPECT_EQ(s.verify(key, {}, now_ms())->outcome, Outcome::invalid_key);
     EXPECT_FALSE(*s.revoke(c->record.id, std::nullopt));
+}
+
+// The audit trail as on SQLite (test/fcgi/audit_test.cpp): each change one entry, in its
+// transaction, by the store's actor; failures none; newest first; retention.
+TEST_F(PgStoreTest, AuditTrailRecordsEveryChangeByItsActor) {
+    TestDatabase db;
+    PgStore s(db.uri());
+    s.set_actor(Actor{.user = "alice", .via = AuditVia::remote_user, .ip = "192.0.2.7\n",
+                      .user_agent = "agent\x1b[2J"});
+    auto c = s.create(NewToken{.user_id = "alice", .name = "laptop"}, now_ms());
+    ASSERT_TRUE(c) << c.error().message;
+    const std::string id = c->record.id;
+    TokenChanges off;
+    off.enabled = false;
+    ASSERT_TRUE(*s.update(id, "alice", off, now_ms()));
+    TokenChanges renamed;
+    renamed.name = "old laptop";
+    ASSERT_TRUE(*s.update(id, "alice", renamed, now_ms()));
+    auto r = s.rotate(id, std::string_view("alice"), Rotation{.grace_ms = 60'000}, now_ms());
+    ASSERT_TRUE(r && *r) << (r ? "" : r.error().message);
+    {
+        const ActingAs admin(s, Actor{.user = "root", .via = AuditVia::admin,
+                                      .user_agent = "gvx revoke"});
+        ASSERT_TRUE(*s.revoke((*r)->record.id, std::nullopt));
+    }
+    // Refused changes leave nothing.
+    EXPECT_FALSE(*s.revoke(id, std::string_view("bob")));
+    EXPECT_FALSE(*s.update(id, "bob", off, now_ms()));
+    EXPECT_FALSE(s.create(NewToken{.user_id = "alice", .name = "ab"}, now_ms()));
+
+    auto all = s.audit(AuditQuery{.owner = "alice"});
+    ASSERT_TRUE(all) << all.error().message;
+    std::vector<std::string> actions;
+    for (const AuditRecord& e : *all) actions.push_back(e.action);
+    EXPECT_EQ(actions, (std::vector<std::string>{"delete", "rotate", "update", "disable",
+                                                 "create"}));
+    const AuditRecord& created = all->back();
+    EXPECT_EQ(created.key_id, id);
+    EXPECT_EQ(created.key_name, "laptop");
+    EXPECT_EQ(created.actor, "alice");
+    EXPECT_EQ(created.via, "remote_user");
+    EXPECT_EQ(created.ip, "192.0.2.7?");
+    EXPECT_EQ(created.user_agent, "agent?[2J");
+    EXPECT_NE(created.detail->find("\"prefix\":\"gvx_\""), std::string::npos);
+    EXPECT_EQ((*all)[0].actor, "root");
+    EXPECT_EQ((*all)[0].via, "admin");
+    EXPECT_EQ((*all)[0].key_id, (*r)->record.id);
+    EXPECT_NE((*all)[1].detail->find((*r)->record.id), std::string::npos);
+    EXPECT_EQ((*all)[2].key_name, "old laptop");
+    for (const AuditRecord& e : *all) {
+        EXPECT_EQ(e.detail.value_or("").find(std::string(c->key.view()).substr(4)),
+                  std::string::npos);
+    }
+    EXPECT_EQ(s.audit(AuditQuery{.owner = "alice", .key_id = id})->size(), 4u);
+    EXPECT_TRUE(s.audit(AuditQuery{.owner = "bob", .key_id = id})->empty());
+    EXPECT_EQ(s.audit(AuditQuery{.limit = 2})->size(), 2u);
+    EXPECT_TRUE(s.audit(AuditQuery{.owner = std::string_view("a\0b", 3)})->empty());
+
+    db.admin().value("INSERT INTO gvx_config (name, value) VALUES ('audit_retention_ms', '1000')");
+    auto preview = s.purge_preview(now_ms() + 60'000);
+    ASSERT_TRUE(preview) << preview.error().message;
+    EXPECT_EQ(preview->audit, 5);
+    auto purged = s.purge_batch(now_ms() + 60'000, 100);
+    ASSERT_TRUE(purged) << purged.error().message;
+    EXPECT_EQ(purged->audit, 5);
+    EXPECT_TRUE(s.audit(AuditQuery{})->empty());
 }
 
 TEST_F(PgStoreTest, RefusalsAndTheirActivity) {
