@@ -41,6 +41,8 @@ def main():
           "ratio = median of the per-repetition ratios  ")
     if "http" in meta:
         print(f"HTTP rows: {meta['http']}  ")
+    if "authorizer_exact" in meta:
+        print(f"Authorizer counts: {meta['authorizer_exact']}  ")
     if "postgresql_settings" in meta:
         print(f"PostgreSQL rows: {meta['postgresql_settings']}; the baseline is a raw libpq "
               "client issuing the same statements")

@@ -46,6 +46,9 @@ class Store final : public TokenStore {
     Result<CreatedToken> create(const NewToken& t, std::int64_t now) override;
     Result<Verification> verify(std::string_view token, const ClientInfo& client,
                                 std::int64_t now) override;
+    // One write transaction for all of them (group commit); should one fail, or the commit,
+    // it is rolled back and each runs in its own.
+    std::vector<Result<Verification>> verify_batch(const std::vector<VerifyCall>& calls) override;
     Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) override;
     using TokenStore::list;
     Status each_token(std::string_view user_id,

@@ -43,6 +43,13 @@ struct Verification {
     std::int64_t retry_after_ms = 0;    // set when rate limited
 };
 
+// One verification's arguments, for verify_batch.
+struct VerifyCall {
+    std::string_view token;
+    const ClientInfo* client = nullptr;
+    std::int64_t now = 0;
+};
+
 // How to rotate a token (SPEC §13): the old one stops grace_ms after the rotation (0: at once,
 // it is deleted; at most kMaxRotationGraceMs); the new one expires at expires_at, or, when
 // that is not given, lives as long as the old one was made to live (never, if it never
@@ -67,6 +74,14 @@ class TokenStore {
     // One verification: the outcome, the usage update and the activity row, atomically.
     virtual Result<Verification> verify(std::string_view token, const ClientInfo& client,
                                         std::int64_t now) = 0;
+    // Several verifications, each as verify() would do it, in the order given; a backend may
+    // commit them together (group commit). Answers in the same order; one's error is its own.
+    virtual std::vector<Result<Verification>> verify_batch(const std::vector<VerifyCall>& calls) {
+        std::vector<Result<Verification>> out;
+        out.reserve(calls.size());
+        for (const VerifyCall& c : calls) out.push_back(verify(c.token, *c.client, c.now));
+        return out;
+    }
     // Deletes the token (only the user's, when user_id is given). True if one was deleted.
     virtual Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) = 0;
     // every token of the user, oldest first (each_token, collected).

@@ -1,5 +1,6 @@
-// gvx-fcgi: the FastCGI program. One SQLite connection per process; requests are handled one
-// at a time (run several processes for concurrency, as web servers spawn them).
+// gvx-fcgi: the FastCGI program. One database connection per process, shared by --threads
+// request threads (worker_pool.hpp); verifications in flight together share a commit
+// (group_commit.hpp). Web servers may run several processes too.
 #include <fcgiapp.h>
 #include <signal.h>
 #include <sodium.h>
@@ -16,12 +17,14 @@
 #include "backend.hpp"
 #include "cgi_env.hpp"
 #include "context.hpp"
+#include "group_commit.hpp"
 #include "listener.hpp"
 #include "metrics.hpp"
 #include "options.hpp"
 #include "process_guard.hpp"
 #include "request.hpp"
 #include "request_log.hpp"
+#include "worker_pool.hpp"
 
 namespace gvx::fcgi {
 namespace {
@@ -62,7 +65,7 @@ void wipe_secrets(Request& r) {
         sodium_memzero(s->data(), s->size());
 }
 
-extern "C" void on_shutdown_signal(int) { FCGX_ShutdownPending(); }
+extern "C" void on_shutdown_signal(int) { request_stop(); }
 
 // sigaction without SA_RESTART, so a pending accept() returns and the loop can end.
 void install_signal_handlers() {
@@ -159,11 +162,11 @@ int run(int argc, char** argv) {
     const std::string where = options->listen.empty() ? "standard input" : options->listen;
     log_line("started: gvx-fcgi " GVX_VERSION ", database " + describe_db(options->db_path) +
              ", listening on " + where);
-    FCGX_Request fr;
-    FCGX_InitRequest(&fr, *fd, 0);
-    while (FCGX_Accept_r(&fr) >= 0) {
+    // The request threads share one store; verifications in flight together share a commit.
+    GroupCommitStore shared(**store);
+    serve_on_threads(*fd, options->threads, [&](FCGX_Request& fr) {
         const auto started = std::chrono::steady_clock::now();
-        Context ctx{**store, *options, secret.view(), now_ms()};
+        Context ctx{shared, *options, secret.view(), now_ms()};
         Request req = read_request_head(fr.envp);
         Response res = dispatch(req, fr, ctx);
         write_response(fr, res);
@@ -171,14 +174,17 @@ int run(int argc, char** argv) {
         // request's records on a kept connection.
         if (req.content_length && !req.body_read) fr.keepConnection = 0;
         wipe_secrets(req);
-        FCGX_Finish_r(&fr);
+        // Logged before the answer leaves: a client's next request, on another thread, then
+        // cannot be logged ahead of this one.
         const double ms = ms_since(started);
         const char* kind = is_authorization(req) ? "auth" : "api";
         log_line(request_log_line(req, res, kind, ms));
         metrics::record_request(kind, res, ms / 1000.0);
-    }
-    FCGX_Free(&fr, 1);
-    log_line("stopped");
+        FCGX_Finish_r(&fr);
+    });
+    const GroupCommitStore::Counts counts = shared.counts();
+    log_line("stopped: " + std::to_string(counts.verifications) + " verifications in " +
+             std::to_string(counts.batches) + " commits");
     return 0;
 }
 

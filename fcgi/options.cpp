@@ -49,6 +49,9 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               (secure: better-auth with secure cookies, as Gitflare runs it),
                               better-auth.session_token (plain), or either (default)
   --backlog N                 listen backlog (default: 128)
+  --threads N                 requests handled at once, each on a thread of its own (default:
+                              8, at most 256); verifications in flight together are committed
+                              in one transaction
   --purge [--dry-run] [--pace N]
                               remove expired tokens and activity past retention, print what
                               was removed, and exit (gvx-cleanup uses this for PostgreSQL);
@@ -225,6 +228,15 @@ Result<Options> parse_options(int argc, char** argv) {
                 auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), o.backlog);
                 if (ec != std::errc{} || end != n.data() + n.size() || o.backlog < 1)
                     st = invalid("--backlog must be a positive number");
+            }
+        } else if (arg == "--threads") {
+            std::string n;
+            st = value(n);
+            if (st) {
+                auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), o.threads);
+                if (ec != std::errc{} || end != n.data() + n.size() || o.threads < 1 ||
+                    o.threads > 256)
+                    st = invalid("--threads must be a number from 1 to 256");
             }
         } else {
             st = invalid("unknown option " + std::string(arg) + " (see --help)");

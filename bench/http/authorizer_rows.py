@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -107,6 +108,17 @@ def run_wrk(url, seconds, auth_file):
     return float(m.group(1))
 
 
+def uses_counted(db_path):
+    with sqlite3.connect(db_path) as c:
+        return c.execute("SELECT coalesce(sum(request_count), 0) FROM apikey").fetchone()[0]
+
+
+def answered_200(work):
+    """Answers lighttpd gave with status 200, from its access log (one status a line)."""
+    with open(os.path.join(work, "access.log")) as f:
+        return sum(1 for line in f if line.strip() == "200")
+
+
 def row(what, gvx, baseline, ratio, target, checked):
     print("\t".join(["row", what, gvx, baseline, ratio, target, f"{checked:.4f}"]), flush=True)
 
@@ -166,6 +178,7 @@ def main():
             gvx_missing = "n/a (gvx-fcgi not built)"
         else:
             gvx_db = args.pg_uri or db_copy("gvx")
+            uses_before = None if args.pg_uri else uses_counted(gvx_db)
             plans["gvx"] = lambda port: [gvx_fcgi, "--db", gvx_db, "--listen", f"127.0.0.1:{port}"]
         for name, argv in plans.items():
             d = os.path.join(work, name)
@@ -192,6 +205,16 @@ def main():
         processes.stop_all()
 
     med = {name: statistics.median(v) for name, v in samples.items()}
+    if not gvx_missing and not args.pg_uri:
+        # Exactness under load: every request lighttpd answered 200 was counted once in
+        # apikey.request_count, and nothing else was (lighttpd has stopped: its log is whole).
+        counted = uses_counted(gvx_db) - uses_before
+        answered = answered_200(contestants["gvx"].work)
+        if counted != answered:
+            raise RuntimeError(f"gvx-fcgi counted {counted} uses for {answered} answers of 200")
+        print("\t".join(["meta", "authorizer_exact",
+                         f"request_count grew by {counted:,}, the number of requests answered "
+                         "200"]), flush=True)
     if gvx_missing:
         row(WHAT_VS_RAW, gvx_missing, rate(med["raw"]), "", "n/a", 0)
         row(WHAT_VS_HELLO, gvx_missing, rate(med["hello"]), "", "n/a", 0)
@@ -203,7 +226,10 @@ def main():
     r = ratio("gvx", "raw")
     row(WHAT_VS_RAW, rate(med["gvx"]), rate(med["raw"]), f"{r:.2f}×", ">= 0.9", r)
     h = ratio("gvx", "hello")
-    row(WHAT_VS_HELLO, rate(med["gvx"]), rate(med["hello"]), f"{h:.2f}×", "report", h)
+    # The SQLite store commits verifications in flight together (group commit); the
+    # PostgreSQL one does not, and is reported only.
+    row(WHAT_VS_HELLO, rate(med["gvx"]), rate(med["hello"]), f"{h:.2f}×",
+        "report" if args.pg_uri else ">= 0.6", h)
     return 0
 
 

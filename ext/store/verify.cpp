@@ -14,6 +14,24 @@ Result<Verification> Store::verify(std::string_view token, const ClientInfo& cli
                                /*may_use_side_connection=*/true);
 }
 
+std::vector<Result<Verification>> Store::verify_batch(const std::vector<VerifyCall>& calls) {
+    std::vector<Result<Verification>> out;
+    out.reserve(calls.size());
+    if (prepare()) {
+        Result<WriteTransaction> tx = WriteTransaction::begin(*this);
+        bool all_done = static_cast<bool>(tx);
+        for (std::size_t i = 0; all_done && i < calls.size(); ++i) {
+            out.push_back(verify_locked(calls[i].token, *calls[i].client, calls[i].now));
+            all_done = static_cast<bool>(out.back());
+        }
+        if (all_done && tx->commit()) return out;
+    }  // not committed: the transaction is rolled back here
+    // Each on its own, so that one verification's trouble is not the others'.
+    out.clear();
+    for (const VerifyCall& c : calls) out.push_back(verify(c.token, *c.client, c.now));
+    return out;
+}
+
 Result<std::optional<TokenRecord>> Store::find_by_key(std::string_view token,
                                                       std::int64_t& rowid) {
     if (token.size() > kMaxTokenLength) return std::optional<TokenRecord>();

@@ -23,7 +23,7 @@ TEST(Options, ParsesEverything) {
     auto o = parse({"--db", "t.db", "--trust-remote-user", "--session-secret-file", "s",
                     "--trusted-origin", "https://git.example.com/", "--trusted-origin",
                     "http://localhost:3000", "--listen", "127.0.0.1:9000", "--api-base", "/api/",
-                    "--realm", "Git", "--strict-username", "--backlog", "16"});
+                    "--realm", "Git", "--strict-username", "--backlog", "16", "--threads", "3"});
     ASSERT_TRUE(o) << o.error().message;
     EXPECT_EQ(o->db_path, "t.db");
     EXPECT_TRUE(o->trust_remote_user);
@@ -35,6 +35,7 @@ TEST(Options, ParsesEverything) {
     EXPECT_EQ(o->realm, "Git");
     EXPECT_TRUE(o->strict_username);
     EXPECT_EQ(o->backlog, 16);
+    EXPECT_EQ(o->threads, 3);
     EXPECT_EQ(o->wire, Wire::gvx);
     EXPECT_EQ(o->session_cookie, SessionCookie::both);
     EXPECT_TRUE(parse({"--help"}));
@@ -54,6 +55,9 @@ TEST(Options, RefusesWhatWouldNotWork) {
              {"--db", "t.db", "--bogus"},
              {"--db", "t.db", "--backlog", "0"},
              {"--db", "t.db", "--backlog", "12x"},
+             {"--db", "t.db", "--threads", "0"},
+             {"--db", "t.db", "--threads", "257"},
+             {"--db", "t.db", "--threads", "-1"},
              {"--db", "t.db", "--realm", "a\"b"},
              {"--db", "t.db", "--trusted-origin", "git.example.com"},
              {"--db", "t.db", "--trusted-origin", "https://git.example.com/path"},
