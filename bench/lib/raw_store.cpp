@@ -6,8 +6,9 @@
 #include <chrono>
 #include <cstring>
 
-#include "json/json.hpp"
+#include "core/permissions.hpp"
 #include "core/token.hpp"
+#include "json/json.hpp"
 
 namespace bench {
 namespace {
@@ -21,7 +22,7 @@ namespace {
     "ELSE s.last_request END, "                                                                \
     "max(coalesce(a.request_count, 0), coalesce(s.request_count, 0)), a.metadata, "           \
     "a.rate_limit_enabled, a.rate_limit_time_window, a.rate_limit_max, a.remaining, "        \
-    "a.refill_interval, a.refill_amount, a.last_refill_at"
+    "a.refill_interval, a.refill_amount, a.last_refill_at, a.permissions"
 #define TOKEN_FROM " FROM apikey a LEFT JOIN gvx_key_state s ON s.key_id = a.id "
 
 constexpr const char* kSelectConfig = "SELECT name, value FROM gvx_config";
@@ -81,7 +82,7 @@ enum Column {
     kId, kName, kStart, kPrefix, kUserId, kEnabled, kCreatedAt, kUpdatedAt, kExpiresAt,
     kLastRequest, kRequestCount, kMetadata, kRateLimitEnabled, kRateLimitTimeWindow,
     kRateLimitMax, kRemaining, kRefillInterval, kRefillAmount, kLastRefillAt,
-    kRowid = 19,  // select_by_key only
+    kPermissions, kRowid,  // kRowid: select_by_key only
 };
 
 bool is_null(sqlite3_stmt* s, int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
@@ -388,6 +389,16 @@ std::string RawStore::list_json(std::string_view user_id) {
                               : gvx::decode_metadata(column_text(s, kMetadata));
         if (meta) w.RawValue(meta->data(), meta->size(), rapidjson::kObjectType);
         else w.Null();
+        key("permissions");  // NULL: null; otherwise as gvx reads the stored column
+        const gvx::StoredPermissions stored = gvx::read_stored_permissions(
+            is_null(s, kPermissions) ? std::nullopt
+                                     : std::optional<std::string_view>(column_text(s, kPermissions)));
+        if (stored.is_null) {
+            w.Null();
+        } else {
+            const std::string p = gvx::permissions_json(stored.permissions);
+            w.RawValue(p.data(), p.size(), rapidjson::kObjectType);
+        }
         if (!is_null(s, kRateLimitEnabled)) {
             key("rateLimitEnabled");
             w.Bool(sqlite3_column_int64(s, kRateLimitEnabled) != 0);

@@ -24,7 +24,15 @@ void run_list_row(const Options& o) {
         return json.take();
     };
     const std::string expected = raw.list_json(kListUser);
-    if (gvx_list() != expected) die("same-work check", "the /list JSON differs from gvx's");
+    if (const std::string got = gvx_list(); got != expected) {
+        const auto at = static_cast<std::size_t>(
+            std::mismatch(got.begin(), got.end(), expected.begin(), expected.end()).first -
+            got.begin());
+        const std::size_t from = at < 60 ? 0 : at - 60;
+        die("same-work check", "the /list JSON differs from gvx's at byte " + std::to_string(at) +
+                                   ": gvx ..." + got.substr(from, 120) + "... baseline ..." +
+                                   expected.substr(from, 120) + "...");
+    }
     const std::size_t users_tokens = std::count(expected.begin(), expected.end(), '{');
     if (users_tokens != static_cast<std::size_t>(kListUserTokens))
         die("list", "the list user does not have the expected number of tokens");
