@@ -8,6 +8,7 @@ set(GVX_FEATURE_PATTERNS
     "token=TokenTest\\."
     "verify=Policy\\.(UnknownToken|Order|OwnerStanding|OwnerAsked|FactErrors|OutcomeCodes)"
     "verify=StoreTest\\.(Verify|Expired)|Gitflare\\."
+    "verify=VerifyCostTest\\.|GroupCommit\\."
     "usage=Policy\\.(Usage|NegativeRemaining)|VerifyCountsUsage|EveryVerificationIsCounted"
     "ratelimit=RateLimit|FixedWindow|PerToken"
     "activity=Activity|HostileClientInfo|EachCheckIsCounted"
@@ -17,7 +18,7 @@ set(GVX_FEATURE_PATTERNS
     "scopes=Permissions|GitAccess\\.|Scopes\\."
     "json=Json\\.|Metadata|Nested|BetterAuthWire|JsonErrorShape"
     "sql=SqlFunctions\\."
-    "cleanup=Purge"
+    "cleanup=Purge|OldActivity"
     "migrations=Migrations|Gitflare\\.|StartupRace\\."
     "credentials=Credentials\\."
     "sessions=Cookie|SignsAsBetterAuthDoes"
@@ -25,7 +26,7 @@ set(GVX_FEATURE_PATTERNS
     "api=\\.Api\\.|CookieApi\\.|BetterAuthWire\\."
     "authorizer=Authorizer\\."
     "options=Options\\."
-    "concurrency=Concurrency\\.|StartupRace\\."
+    "concurrency=Concurrency\\.|StartupRace\\.|GroupCommit\\."
     "gitflare=Gitflare\\.|BetterAuthWire\\."
     "audit=Audit\\.")
 
