@@ -62,53 +62,56 @@ GroupCommitStore::Counts GroupCommitStore::counts() const {
     return counts_;
 }
 
-// The rest of the token API, one caller at a time.
-#define GVX_UNDER_STORE_LOCK(call)             \
-    std::lock_guard store_lock(store_mutex_); \
-    return store_.call
+Result<Verification> GroupCommitStore::View::verify(std::string_view token,
+                                                    const ClientInfo& client, std::int64_t now) {
+    return shared_.verify(token, client, now);
+}
 
-Result<Config> GroupCommitStore::config() { GVX_UNDER_STORE_LOCK(config()); }
-Result<CreatedToken> GroupCommitStore::create(const NewToken& t, std::int64_t now) {
+// The rest of the token API, one caller at a time, as this request's actor.
+#define GVX_UNDER_STORE_LOCK(call) \
+    return shared_.with_store(actor(), [&](TokenStore& s) { return s.call; })
+
+using View = GroupCommitStore::View;
+
+Result<Config> View::config() { GVX_UNDER_STORE_LOCK(config()); }
+Result<CreatedToken> View::create(const NewToken& t, std::int64_t now) {
     GVX_UNDER_STORE_LOCK(create(t, now));
 }
-Result<bool> GroupCommitStore::revoke(std::string_view id, std::optional<std::string_view> user_id) {
+Result<bool> View::revoke(std::string_view id, std::optional<std::string_view> user_id) {
     GVX_UNDER_STORE_LOCK(revoke(id, user_id));
 }
-Status GroupCommitStore::each_token(std::string_view user_id,
-                                    const std::function<void(const TokenRecord&)>& visit) {
+Status View::each_token(std::string_view user_id,
+                        const std::function<void(const TokenRecord&)>& visit) {
     GVX_UNDER_STORE_LOCK(each_token(user_id, visit));
 }
-Result<std::optional<TokenRecord>> GroupCommitStore::get(std::string_view id,
-                                                         std::string_view user_id) {
+Result<std::optional<TokenRecord>> View::get(std::string_view id, std::string_view user_id) {
     GVX_UNDER_STORE_LOCK(get(id, user_id));
 }
-Result<std::optional<TokenRecord>> GroupCommitStore::update(std::string_view id,
-                                                            std::string_view user_id,
-                                                            const TokenChanges& changes,
-                                                            std::int64_t now) {
+Result<std::optional<TokenRecord>> View::update(std::string_view id, std::string_view user_id,
+                                                const TokenChanges& changes, std::int64_t now) {
     GVX_UNDER_STORE_LOCK(update(id, user_id, changes, now));
 }
-Result<std::vector<ActivityRecord>> GroupCommitStore::activity(std::string_view id,
-                                                               std::string_view user_id,
-                                                               std::int64_t limit) {
+Result<std::vector<ActivityRecord>> View::activity(std::string_view id, std::string_view user_id,
+                                                   std::int64_t limit) {
     GVX_UNDER_STORE_LOCK(activity(id, user_id, limit));
 }
-Result<std::optional<CreatedToken>> GroupCommitStore::rotate(std::string_view id,
-                                                             std::optional<std::string_view> user_id,
-                                                             const Rotation& how, std::int64_t now) {
+Result<std::optional<CreatedToken>> View::rotate(std::string_view id,
+                                                 std::optional<std::string_view> user_id,
+                                                 const Rotation& how, std::int64_t now) {
     GVX_UNDER_STORE_LOCK(rotate(id, user_id, how, now));
 }
-Result<PurgeReport> GroupCommitStore::purge_batch(std::int64_t now, std::int64_t batch) {
+Result<PurgeReport> View::purge_batch(std::int64_t now, std::int64_t batch) {
     GVX_UNDER_STORE_LOCK(purge_batch(now, batch));
 }
-Result<PurgeReport> GroupCommitStore::purge_preview(std::int64_t now) {
-    GVX_UNDER_STORE_LOCK(purge_preview(now));
+Result<PurgeReport> View::purge_preview(std::int64_t now) { GVX_UNDER_STORE_LOCK(purge_preview(now)); }
+Result<std::vector<AuditRecord>> View::audit(const AuditQuery& query) {
+    GVX_UNDER_STORE_LOCK(audit(query));
 }
-Result<std::optional<std::string>> GroupCommitStore::session_user(std::string_view session_token,
-                                                                  std::int64_t now) {
+Result<std::optional<std::string>> View::session_user(std::string_view session_token,
+                                                      std::int64_t now) {
     GVX_UNDER_STORE_LOCK(session_user(session_token, now));
 }
-Result<bool> GroupCommitStore::names_user(std::string_view user_id, std::string_view name) {
+Result<bool> View::names_user(std::string_view user_id, std::string_view name) {
     GVX_UNDER_STORE_LOCK(names_user(user_id, name));
 }
 #undef GVX_UNDER_STORE_LOCK

@@ -166,7 +166,8 @@ int run(int argc, char** argv) {
     GroupCommitStore shared(**store);
     serve_on_threads(*fd, options->threads, [&](FCGX_Request& fr) {
         const auto started = std::chrono::steady_clock::now();
-        Context ctx{shared, *options, secret.view(), now_ms()};
+        GroupCommitStore::View view(shared);  // this request's: its own audit actor
+        Context ctx{view, *options, secret.view(), now_ms()};
         Request req = read_request_head(fr.envp);
         Response res = dispatch(req, fr, ctx);
         write_response(fr, res);

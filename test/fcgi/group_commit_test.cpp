@@ -40,13 +40,14 @@ class GroupCommit : public ::testing::Test {
     }
     // kThreads threads verify token kEach times each through shared; counts the outcomes.
     std::vector<int> hammer(GroupCommitStore& shared, const std::string& token) {
+        GroupCommitStore::View view(shared);
         std::vector<std::atomic<int>> by_outcome(16);
         std::vector<std::thread> threads;
         for (int t = 0; t < kThreads; ++t) {
             threads.emplace_back([&, t] {
                 const std::string agent = "thread " + std::to_string(t);
                 for (int i = 0; i < kEach; ++i) {
-                    auto v = shared.verify(token, ClientInfo{"127.0.0.1", agent}, now_ms());
+                    auto v = view.verify(token, ClientInfo{"127.0.0.1", agent}, now_ms());
                     ASSERT_TRUE(v) << v.error().message;
                     by_outcome[static_cast<int>(v->outcome)] += 1;
                 }
@@ -100,7 +101,8 @@ TEST_F(GroupCommit, AnAnswerComesAfterItsCommit) {
         threads.emplace_back([&] {
             RawDb raw(db_.path());
             for (int i = 0; i < 20; ++i) {
-                auto v = shared.verify(token, ClientInfo{"127.0.0.1", "git"}, now_ms());
+                auto v = GroupCommitStore::View(shared).verify(token, ClientInfo{"127.0.0.1", "git"},
+                                                              now_ms());
                 ASSERT_TRUE(v);
                 const std::int64_t mine = v->record->request_count;
                 if (std::stoll(raw.scalar("SELECT request_count FROM apikey")) < mine) ++unseen;
@@ -117,12 +119,14 @@ TEST_F(GroupCommit, TheTokenApiRunsBesideVerifications) {
     GroupCommitStore shared(*store_);
     std::atomic<bool> done{false};
     std::thread api([&] {
+        GroupCommitStore::View view(shared);
+        const ActingAs acting(view, Actor{.user = "bob", .via = AuditVia::session});
         int made = 0;
         while (!done) {
-            auto c = shared.create(NewToken{.user_id = "bob", .name = "token " + std::to_string(made)},
-                                   now_ms());
+            auto c = view.create(NewToken{.user_id = "bob", .name = "token " + std::to_string(made)},
+                                 now_ms());
             ASSERT_TRUE(c) << c.error().message;
-            ASSERT_TRUE(shared.list("bob"));
+            ASSERT_TRUE(view.list("bob"));
             if (++made == 50) break;
         }
     });
@@ -130,9 +134,15 @@ TEST_F(GroupCommit, TheTokenApiRunsBesideVerifications) {
     done = true;
     api.join();
     EXPECT_EQ(outcomes[static_cast<int>(Outcome::ok)], kThreads * kEach);
-    auto bobs = shared.list("bob");
+    GroupCommitStore::View view(shared);
+    auto bobs = view.list("bob");
     ASSERT_TRUE(bobs);
     EXPECT_EQ(bobs->size(), 50u);
+    // Each change is bob's in the audit trail, whatever the verifying threads were.
+    auto trail = view.audit(AuditQuery{.owner = "bob", .limit = 100});
+    ASSERT_TRUE(trail) << trail.error().message;
+    ASSERT_EQ(trail->size(), 50u);
+    for (const AuditRecord& r : *trail) EXPECT_EQ(r.actor, "bob");
 }
 
 }  // namespace
