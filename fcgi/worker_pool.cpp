@@ -6,12 +6,14 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 namespace gvx::fcgi {
 namespace {
+
+// How long SIGTERM waits for the requests in progress before it interrupts their I/O.
+constexpr std::chrono::seconds kInFlightGrace{3};
 
 std::atomic<bool> stop_requested{false};  // lock-free: set from signal handlers too
 
@@ -31,20 +33,18 @@ sigset_t stop_signals() {
     return s;
 }
 
-void accept_and_handle(int listen_fd, std::mutex& accept_mutex, Worker& self,
-                       pthread_t waiter, const std::function<void(FCGX_Request&)>& handle) {
+void accept_and_handle(int listen_fd, Worker& self, pthread_t waiter,
+                       const std::function<void(FCGX_Request&)>& handle) {
     FCGX_Request request;
     FCGX_InitRequest(&request, listen_fd, 0);
     for (;;) {
-        int rc;
-        {
-            // One thread in accept() at a time, as libfcgi's threaded example does.
-            std::lock_guard lock(accept_mutex);
-            if (stop_requested) break;
-            self.accepting = true;
-            rc = FCGX_Accept_r(&request);
-            self.accepting = false;
-        }
+        // No lock around the accept, unlike libfcgi's threaded example: FCGX_Accept_r also
+        // reads the request's parameters, so a client that stalls there would hold every
+        // thread waiting for the lock. Linux accepts on one socket from many threads.
+        if (stop_requested) break;
+        self.accepting = true;
+        const int rc = FCGX_Accept_r(&request);
+        self.accepting = false;
         if (rc < 0) {
             // Stopping, or accepting failed: the whole process ends, as with one thread.
             if (!stop_requested.exchange(true)) pthread_kill(waiter, SIGTERM);
@@ -76,14 +76,13 @@ void serve_on_threads(int listen_fd, int threads,
     wake.sa_flags = 0;  // no SA_RESTART: accept() returns EINTR
     sigaction(SIGRTMIN, &wake, nullptr);
 
-    std::mutex accept_mutex;
     std::vector<std::unique_ptr<Worker>> workers;
     const pthread_t waiter = pthread_self();
     for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) {
         auto w = std::make_unique<Worker>();
         Worker& self = *w;
         w->thread = std::thread(
-            [&, listen_fd] { accept_and_handle(listen_fd, accept_mutex, self, waiter, handle); });
+            [&, listen_fd] { accept_and_handle(listen_fd, self, waiter, handle); });
         workers.push_back(std::move(w));
     }
 
@@ -92,14 +91,18 @@ void serve_on_threads(int listen_fd, int threads,
         sigwait(&stops, &sig);
         request_stop();
     }
-    // The thread in accept() may be blocked there for good: wake it until every thread is done
-    // (a wake-up that lands just before accept() is lost, so it is sent again).
+    // A thread in accept() may be blocked there for good: wake it until every thread is done
+    // (a wake-up that lands just before accept() is lost, so it is sent again). A request in
+    // progress has kInFlightGrace to finish; then its thread is woken too, which ends a read
+    // or write stalled on a slow client (libfcgi gives up on EINTR once stopping).
+    const auto stopping_since = std::chrono::steady_clock::now();
     for (;;) {
+        const bool past_grace = std::chrono::steady_clock::now() - stopping_since > kInFlightGrace;
         bool all_finished = true;
         for (auto& w : workers) {
             if (w->finished) continue;
             all_finished = false;
-            if (w->accepting) pthread_kill(w->thread.native_handle(), SIGRTMIN);
+            if (w->accepting || past_grace) pthread_kill(w->thread.native_handle(), SIGRTMIN);
         }
         if (all_finished) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -3,7 +3,8 @@
 // together can share a commit (group_commit.hpp).
 //
 // SIGTERM or SIGINT ends the process cleanly: no thread takes a new request, each finishes the
-// one it has, and serve_on_threads returns. The signals are taken by the calling thread
+// one it has (a request still waiting on its client after 3 s has its reads and writes
+// interrupted, so a stalled client cannot hold the stop), and serve_on_threads returns. The signals are taken by the calling thread
 // (sigwait); a request thread waiting in accept() is woken with SIGRTMIN, whose handler only
 // tells libfcgi to stop.
 #pragma once

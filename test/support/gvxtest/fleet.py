@@ -18,7 +18,8 @@ from .paths import HOST
 from .processes import Process, free_port, wait_for_port
 
 SANITIZER_PATTERNS = re.compile(
-    rb"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|AddressSanitizer:DEADLYSIGNAL")
+    rb"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|AddressSanitizer:DEADLYSIGNAL"
+    rb"|WARNING: ThreadSanitizer")
 
 
 class Server:
