@@ -3,7 +3,7 @@ BUILD ?= build
 PORT ?= 8080
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps test run bench clean sanitize fuzz install deb
+.PHONY: all build deps test run bench clean sanitize tsan fuzz install deb
 
 all: build
 
@@ -49,6 +49,17 @@ sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) -DGVX_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	$(SANITIZER_ENV) ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# tsan: what runs on several threads (gvx-fcgi's request threads and group commit) built with
+# ThreadSanitizer; the tests that drive only gvx-fcgi and the unit tests of the shared store.
+# (gvx.so is left out: a ThreadSanitizer library cannot be loaded into the plain sqlite3.)
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS ?= fcgi\.GroupCommit|hardening\.(threads|crash)
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DGVX_TSAN=ON $(CMAKE_ARGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target gvx-fcgi fcgi_tests
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	    ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 # fuzz: every libFuzzer target in test/fuzz for FUZZ_SECONDS each (clang++ needed), starting
 # from and adding to the committed corpora; findings land in $(FUZZ_BUILD)/findings/.
