@@ -39,6 +39,9 @@ def main():
           f"{meta.get('compiler', '?')}, Release  ")
     print(f"SQL rows: median of {meta.get('repetitions', '?')}, gvx and baseline interleaved; "
           "ratio = median of the per-repetition ratios  ")
+    if "verify_blocks" in meta:
+        print(f"Verification and create rows: median of {meta['verify_blocks']}, each block "
+              "starting with an empty WAL and page cache (checkpoints between blocks, untimed)  ")
     if "http" in meta:
         print(f"HTTP rows: {meta['http']}  ")
     if "authorizer_exact" in meta:

@@ -17,6 +17,7 @@ Interleaved::Interleaved(std::vector<Contestant> contestants, int reps,
             const std::int64_t start = now_ns();
             for (std::size_t i = 0; i < ops_per_block; ++i) contestants[c].run_once(next_op[c]++);
             const double elapsed = static_cast<double>(now_ns() - start);
+            if (contestants[c].after_block) contestants[c].after_block();
             if (rep >= 0) ns_per_op_[c].push_back(elapsed / static_cast<double>(ops_per_block));
         }
     }

@@ -1,7 +1,9 @@
 // Interleaved measurement: every repetition runs one block of each contestant, in an order
 // that rotates from one repetition to the next, so drift in a shared, noisy machine (other
 // tenants, checkpoints, page cache) reaches all contestants alike. A contestant's figure is its
-// median over repetitions; a comparison is the median of the per-repetition ratios.
+// median over repetitions; a comparison is the median of the per-repetition ratios. A
+// contestant may put back, after each of its blocks and outside their time, the state every
+// block is to start from (an empty WAL, an empty page cache), so no block inherits another's.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +16,7 @@ namespace bench {
 struct Contestant {
     std::string name;
     std::function<void(std::size_t op)> run_once;  // op counts up across the whole run
+    std::function<void()> after_block = {};        // optional; untimed, after each block
 };
 
 class Interleaved {
