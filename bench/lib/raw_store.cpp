@@ -3,9 +3,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <errno.h>  // program_invocation_short_name (GNU)
+
 #include <chrono>
 #include <cstring>
 
+#include "core/audit.hpp"
 #include "core/permissions.hpp"
 #include "core/token.hpp"
 #include "json/json.hpp"
@@ -34,6 +37,10 @@ constexpr const char* kInsertToken =
     "INSERT INTO apikey (id, name, start, prefix, key, user_id, enabled, rate_limit_enabled, "
     "rate_limit_time_window, rate_limit_max, request_count, expires_at, created_at, updated_at, "
     "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, 0, ?10, ?11, ?11, ?12)";
+// gvx records each change in its audit trail, in the change's transaction (sql/006).
+constexpr const char* kInsertAudit =
+    "INSERT INTO gvx_audit (at, action, key_id, key_name, owner, actor, via, ip, user_agent, "
+    "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr const char* kCountLiveTokens =
     "SELECT count(*) FROM apikey WHERE user_id = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
 constexpr const char* kUpdateUsage =
@@ -156,6 +163,7 @@ RawStore::RawStore(sqlite3* db)
       schema_version_(prepare(db, kSchemaVersion)),
       insert_activity_(prepare(db, kInsertActivity)),
       insert_token_(prepare(db, kInsertToken)),
+      insert_audit_(prepare(db, kInsertAudit)),
       count_live_tokens_(prepare(db, kCountLiveTokens)),
       purge_tokens_(prepare(db, kPurgeTokens)),
       purge_windows_(prepare(db, kPurgeWindows)),
@@ -166,7 +174,10 @@ RawStore::RawStore(sqlite3* db)
       bump_overflow_(prepare(db, kBumpOverflow)),
       insert_overflow_(prepare(db, kInsertOverflow)),
       has_user_table_(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-                                    "AND name = 'user'") > 0) {}
+                                    "AND name = 'user'") > 0),
+      actor_(gvx::system_actor(gvx::AuditVia::sql, program_invocation_short_name)),
+      created_detail_(R"({"prefix":")" + std::string(gvx::kDefaultPrefix) +
+                      R"(","expiresAt":null,"permissions":null})") {}
 
 void RawStore::read_schema_version() {
     sqlite3_stmt* s = schema_version_.get();
@@ -337,6 +348,18 @@ std::string RawStore::create(std::string_view user_id, std::string_view name, st
     sqlite3_bind_int64(s, 11, now);
     bind_text(s, 12, "null");  // no metadata, as better-auth 1.4 stores it
     step_done(db_, s);
+    sqlite3_stmt* a = insert_audit_.get();  // by whoever runs the program, via SQL, as gvx.so's
+    sqlite3_bind_int64(a, 1, now);
+    bind_text(a, 2, "create");
+    bind_text(a, 3, id);
+    bind_text(a, 4, name);
+    bind_text(a, 5, user_id);
+    bind_text(a, 6, actor_.user);
+    bind_text(a, 7, "sql");
+    bind_text(a, 8, "");
+    bind_text(a, 9, actor_.user_agent);
+    bind_text(a, 10, created_detail_);
+    step_done(db_, a);
     txn.commit();
     return token_text;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/audit.hpp"
 #include "sqlite_handles.hpp"
 
 namespace bench {
@@ -27,7 +28,8 @@ class RawStore {
     // Returns the owner when the token is valid now.
     std::optional<std::string> verify(std::string_view token, std::string_view ip,
                                       std::string_view user_agent, std::int64_t now);
-    // BEGIN IMMEDIATE; config; count the user's live tokens; INSERT token; COMMIT. Returns the new token.
+    // BEGIN IMMEDIATE; config; count the user's live tokens; INSERT token; INSERT its audit
+    // entry; COMMIT. Returns the new token.
     std::string create(std::string_view user_id, std::string_view name, std::int64_t now);
     // SELECT the user's tokens, oldest first, written straight from the columns as the
     // same JSON array gvx's /list returns.
@@ -64,11 +66,13 @@ class RawStore {
     Stmt begin_, commit_;
     Stmt select_config_, select_by_key_, select_by_user_, update_usage_, upsert_state_usage_,
         schema_version_, insert_activity_,
-        insert_token_, count_live_tokens_;
+        insert_token_, insert_audit_, count_live_tokens_;
     Stmt purge_tokens_, purge_windows_, purge_states_, purge_old_activity_;
     Stmt bump_refusal_, insert_refusal_, bump_overflow_, insert_overflow_;
     bool has_user_table_;  // better-auth's: gvx then keeps its copy of the count
     KeptConfig kept_;
+    gvx::Actor actor_;            // who gvx.so names in the audit trail: this program's user
+    std::string created_detail_;  // the audit detail of a token without expiry or permissions
 };
 
 // Milliseconds since the epoch, as gvx computes "now".

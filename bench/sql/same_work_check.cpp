@@ -75,11 +75,21 @@ void check_same_create(sqlite3* db, GvxSql& gvx, RawStore& raw) {
         "rate_limit_max, request_count, remaining, expires_at, metadata, length(id), "
         "length(key), length(start), created_at = updated_at FROM apikey ORDER BY rowid DESC "
         "LIMIT 1";
+    constexpr const char* kNewestAudit =
+        "SELECT action, key_name, owner, actor, via, ip, user_agent, detail, "
+        "key_id = (SELECT id FROM apikey ORDER BY rowid DESC LIMIT 1) FROM gvx_audit "
+        "ORDER BY id DESC LIMIT 1";
+    constexpr const char* kAuditEntries = "SELECT count(*) FROM gvx_audit";
+    const std::int64_t entries0 = query_int(db, kAuditEntries);
     gvx.create("check-user", "same work check");
     const std::string by_gvx = row_text(db, kNewest);
+    const std::string audit_gvx = row_text(db, kNewestAudit);
     raw.create("check-user", "same work check", now_ms());
     const std::string by_raw = row_text(db, kNewest);
+    const std::string audit_raw = row_text(db, kNewestAudit);
     if (by_gvx != by_raw) die("same-work check", "created rows differ: " + by_gvx + " vs " + by_raw);
+    if (query_int(db, kAuditEntries) - entries0 != 2 || audit_gvx != audit_raw)
+        die("same-work check", "the audit entries differ: " + audit_gvx + " vs " + audit_raw);
 }
 
 }  // namespace bench

@@ -15,7 +15,8 @@ void check_same_verify(sqlite3* db, GvxSql& gvx, RawStore& raw, std::string_view
                        bool expect_valid);
 // The least-work baseline's hit: the same owner, one use counted, one row in its own log.
 void check_least_verify(sqlite3* db, GvxSql& gvx, LeastStore& least, std::string_view token);
-// Same columns in the new row, apart from the random ones (id, key, start) and the times.
+// Same columns in the new row, apart from the random ones (id, key, start) and the times, and
+// the same audit entry for it.
 void check_same_create(sqlite3* db, GvxSql& gvx, RawStore& raw);
 
 }  // namespace bench
