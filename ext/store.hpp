@@ -10,12 +10,14 @@
 // audit.cpp (the audit trail).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "statement.hpp"
 #include "store/config_cache.hpp"
+#include "store/wal_checkpoints.hpp"
 #include "token_store.hpp"
 
 namespace gvx {
@@ -79,6 +81,13 @@ class Store final : public TokenStore {
 
     // Finalizes cached statements (before the borrowed connection closes).
     void release_statements() noexcept;
+    // Gives the connection back gvx's checkpoints after somebody else's wal hook (cleanup's):
+    // the pacer on a connection gvx owns, SQLite's auto-checkpoint of pages on a borrowed one.
+    void restore_checkpoints(int pages);
+    // Gives the connection back its wait for locks after a shorter one: gvx's busy handler on
+    // a connection gvx owns, a busy timeout of timeout_ms on a borrowed one.
+    void restore_busy_wait(int timeout_ms);
+    bool owns_connection() const { return owned_ != nullptr; }
 
     enum class Sql : std::size_t;
 
@@ -137,6 +146,10 @@ class Store final : public TokenStore {
     StmtPtr user_stmt_;
     std::int64_t schema_seen_ = -1;
     ConfigCache config_cache_;  // gvx_config while the file is unchanged (store/config_cache.hpp)
+    // Own connections: when to checkpoint (store/wal_checkpoints.hpp); the start of the
+    // current wait for a lock (the busy handler in connection.cpp).
+    CheckpointPacer checkpoints_;
+    std::chrono::steady_clock::time_point busy_since_;
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

@@ -18,7 +18,7 @@ set(GVX_FEATURE_PATTERNS
     "scopes=Permissions|GitAccess\\.|Scopes\\."
     "json=Json\\.|Metadata|Nested|BetterAuthWire|JsonErrorShape"
     "sql=SqlFunctions\\."
-    "cleanup=Purge|OldActivity"
+    "cleanup=Purge|OldActivity|WalCheckpoints\\.|BusyWait\\."
     "migrations=Migrations|Gitflare\\.|StartupRace\\."
     "credentials=Credentials\\."
     "sessions=Cookie|SignsAsBetterAuthDoes"
@@ -26,7 +26,7 @@ set(GVX_FEATURE_PATTERNS
     "api=\\.Api\\.|CookieApi\\.|BetterAuthWire\\."
     "authorizer=Authorizer\\."
     "options=Options\\."
-    "concurrency=Concurrency\\.|StartupRace\\.|GroupCommit\\."
+    "concurrency=Concurrency\\.|StartupRace\\.|GroupCommit\\.|BusyWait\\."
     "gitflare=Gitflare\\.|BetterAuthWire\\."
     "audit=Audit\\.")
 

@@ -2,6 +2,7 @@
 #include <errno.h>  // program_invocation_short_name (GNU)
 
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "store.hpp"
@@ -13,16 +14,20 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
-// Busy handler for connections gvx owns: retry every millisecond for kBusyTimeoutMs.
-// Each wait is counted for gvx-fcgi's /metrics.
-int wait_briefly(void*, int attempts) {
-    if (attempts >= kBusyTimeoutMs) {
+// Busy handler for connections gvx owns: look again after short sleeps that grow to 1 ms
+// (busy_sleep_after), and give up (SQLITE_BUSY, a 503) once the wait has lasted
+// kBusyTimeoutMs. since: the Store's busy_since_, the start of the current wait. Each wait is
+// counted for gvx-fcgi's /metrics.
+int wait_briefly(void* since, int attempts) {
+    auto& started = *static_cast<std::chrono::steady_clock::time_point*>(since);
+    const auto now = std::chrono::steady_clock::now();
+    if (attempts == 0) started = now;
+    if (now - started >= std::chrono::milliseconds(kBusyTimeoutMs)) {
         note_busy_timeout();
         return 0;
     }
-    const auto started = std::chrono::steady_clock::now();
-    sqlite3_sleep(1);
-    note_busy_wait(attempts, std::chrono::steady_clock::now() - started);
+    std::this_thread::sleep_for(busy_sleep_after(attempts));
+    note_busy_wait(attempts, std::chrono::steady_clock::now() - now);
     return 1;
 }
 
@@ -52,15 +57,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
         return Error{Errc::db, "cannot open database: " + std::string(sqlite3_errstr(rc)), rc};
     }
     sqlite3_extended_result_codes(raw, 1);
-    // Our own connection (gvx-fcgi, the side connection): wait for locks in short, even steps.
-    // SQLite's default handler backs off to 100 ms sleeps, so a waiter can sleep long after the
-    // lock is free while others take it; at 1 ms steps verification latency stays flat.
-    sqlite3_busy_handler(raw, wait_briefly, nullptr);
     // In WAL mode NORMAL loses no integrity, only the last commits on power loss, and saves
     // an fsync per verification.
     if (sqlite3_exec(raw, sql::kSynchronousNormal, nullptr, nullptr, nullptr) != SQLITE_OK)
         return db_error(raw, sqlite3_errcode(raw));
     std::unique_ptr<Store> store(new Store(std::move(db)));
+    // Our own connection (gvx-fcgi, the side connection): wait for locks in short steps.
+    // SQLite's default handler backs off to 100 ms sleeps, so a waiter can sleep long after
+    // the lock is free while others take it.
+    sqlite3_busy_handler(raw, wait_briefly, &store->busy_since_);
+    checkpoint_as_wal_grows(raw, &store->checkpoints_);
     GVX_TRY(store->prepare());
     return store;
 }
@@ -82,6 +88,16 @@ void Store::release_statements() noexcept {
     config_cache_.clear();
     prepared_ = false;
     if (side_) side_.reset();
+}
+
+void Store::restore_checkpoints(int pages) {
+    if (owned_) checkpoint_as_wal_grows(db_, &checkpoints_);
+    else sqlite3_wal_autocheckpoint(db_, pages);
+}
+
+void Store::restore_busy_wait(int timeout_ms) {
+    if (owned_) sqlite3_busy_handler(db_, wait_briefly, &busy_since_);
+    else sqlite3_busy_timeout(db_, timeout_ms);
 }
 
 Status Store::exec(const char* sql) {
