@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "statement.hpp"
+#include "store/busy_waits.hpp"
 #include "store/config_cache.hpp"
 #include "store/wal_checkpoints.hpp"
 #include "token_store.hpp"
@@ -84,10 +85,13 @@ class Store final : public TokenStore {
     // Gives the connection back gvx's checkpoints after somebody else's wal hook (cleanup's):
     // the pacer on a connection gvx owns, SQLite's auto-checkpoint of pages on a borrowed one.
     void restore_checkpoints(int pages);
-    // Gives the connection back its wait for locks after a shorter one: gvx's busy handler on
-    // a connection gvx owns, a busy timeout of timeout_ms on a borrowed one.
-    void restore_busy_wait(int timeout_ms);
-    bool owns_connection() const { return owned_ != nullptr; }
+    // For a cleanup: gvx's busy handler (short sleeps) on a borrowed connection too, with the
+    // busy timeout it had; false if it has a handler of its own, which is left alone.
+    // end_brief_busy_waits() puts the busy timeout back. Connections gvx owns have it always.
+    bool begin_brief_busy_waits();
+    void end_brief_busy_waits();
+    // While gvx's busy handler is in use: how long a wait may last; returns the previous.
+    std::chrono::milliseconds swap_busy_timeout(std::chrono::milliseconds timeout);
 
     enum class Sql : std::size_t;
 
@@ -146,10 +150,11 @@ class Store final : public TokenStore {
     StmtPtr user_stmt_;
     std::int64_t schema_seen_ = -1;
     ConfigCache config_cache_;  // gvx_config while the file is unchanged (store/config_cache.hpp)
-    // Own connections: when to checkpoint (store/wal_checkpoints.hpp); the start of the
-    // current wait for a lock (the busy handler in connection.cpp).
+    // Own connections: when to checkpoint (store/wal_checkpoints.hpp); the busy handler's
+    // state (connection.cpp), also a borrowed connection's during a cleanup.
     CheckpointPacer checkpoints_;
-    std::chrono::steady_clock::time_point busy_since_;
+    BusyWait busy_;
+    int host_busy_timeout_ms_ = -1;  // a borrowed connection's, while begin_brief_busy_waits
     std::unique_ptr<Store> side_;  // second connection for writes that would fail with BUSY
 };
 

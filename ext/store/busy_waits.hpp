@@ -25,6 +25,13 @@ inline std::chrono::microseconds busy_sleep_after(int attempts) {
     return std::chrono::microseconds(std::min(kLongestUs, kFirstUs << std::max(attempts, 0)));
 }
 
+// The state of gvx's busy handler on one connection (store/connection.cpp).
+struct BusyWait {
+    static constexpr std::chrono::milliseconds kTimeout{5000};
+    std::chrono::milliseconds timeout = kTimeout;  // a wait gives up (SQLITE_BUSY) after this
+    std::chrono::steady_clock::time_point since;    // the start of the current wait
+};
+
 // A snapshot of the counters since the process started.
 BusyWaitCounts busy_wait_counts();
 

@@ -20,6 +20,24 @@ std::int64_t elapsed_us(std::chrono::steady_clock::time_point since) {
         .count();
 }
 
+// While a paced cleanup runs, it waits for the lock as gvx's own connections do (short sleeps):
+// with SQLite's default handler (1, 2, 5, 10... ms, as the sqlite3 shell's .timeout has) it
+// would lose the lock to verifications that look again sooner, and sleep ever longer.
+class BriefBusyWaits {
+   public:
+    explicit BriefBusyWaits(Store& store) : store_(store), on_(store.begin_brief_busy_waits()) {}
+    BriefBusyWaits(const BriefBusyWaits&) = delete;
+    BriefBusyWaits& operator=(const BriefBusyWaits&) = delete;
+    ~BriefBusyWaits() {
+        if (on_) store_.end_brief_busy_waits();
+    }
+    bool on() const { return on_; }
+
+   private:
+    Store& store_;
+    bool on_;
+};
+
 }  // namespace
 
 Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
@@ -31,8 +49,12 @@ Result<PurgeReport> purge_paced(Store& store, std::int64_t now,
     const bool paced = top_level && ratio > 0;
     std::int64_t batch = paced ? kFirstBatch : kFastBatch;
 
+    std::optional<BriefBusyWaits> waits;  // outlives checkpoints, whose last one waits briefly
     std::optional<CleanupCheckpoints> checkpoints;
-    if (paced) checkpoints.emplace(store);
+    if (paced) {
+        waits.emplace(store);
+        checkpoints.emplace(store, waits->on());
+    }
     PurgeReport total;
     for (;;) {
         const auto started = std::chrono::steady_clock::now();

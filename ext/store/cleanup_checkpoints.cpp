@@ -4,7 +4,8 @@
 
 namespace gvx {
 
-CleanupCheckpoints::CleanupCheckpoints(Store& store) : store_(store) {
+CleanupCheckpoints::CleanupCheckpoints(Store& store, bool brief_waits)
+    : store_(store), brief_waits_(brief_waits) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(store_.db(), sql::kWalAutocheckpoint, -1, &raw, nullptr) ==
             SQLITE_OK &&
@@ -40,19 +41,10 @@ void CleanupCheckpoints::checkpoint_if_due() {
 }
 
 void CleanupCheckpoints::start_over(int mode) {
-    // Only with a busy timeout to put back afterwards: a host's own busy handler is left
-    // alone, and the WAL with it.
-    sqlite3* db = store_.db();
-    int timeout_ms = 0;
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, sql::kBusyTimeout, -1, &raw, nullptr) == SQLITE_OK &&
-        sqlite3_step(raw) == SQLITE_ROW)
-        timeout_ms = sqlite3_column_int(raw, 0);
-    sqlite3_finalize(raw);
-    if (timeout_ms <= 0 && !store_.owns_connection()) return;
-    sqlite3_busy_timeout(db, kRestartWaitMs);
+    if (!brief_waits_) return;
+    const auto timeout = store_.swap_busy_timeout(std::chrono::milliseconds(kRestartWaitMs));
     checkpoint(mode);
-    store_.restore_busy_wait(timeout_ms);
+    store_.swap_busy_timeout(timeout);
 }
 
 void CleanupCheckpoints::checkpoint(int mode) {

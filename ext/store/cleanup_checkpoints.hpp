@@ -27,8 +27,10 @@ class CleanupCheckpoints {
     static constexpr int kRestartPages = 32768;  // 128 MB at 4 KB pages
     static constexpr int kRestartWaitMs = 50;
 
-    // Takes over store's checkpoints until destroyed.
-    explicit CleanupCheckpoints(Store& store);
+    // Takes over store's checkpoints until destroyed. brief_waits: gvx's busy handler is in
+    // use on the connection (Store::begin_brief_busy_waits), so a restart can wait briefly;
+    // without it there are none.
+    CleanupCheckpoints(Store& store, bool brief_waits);
     CleanupCheckpoints(const CleanupCheckpoints&) = delete;
     CleanupCheckpoints& operator=(const CleanupCheckpoints&) = delete;
     ~CleanupCheckpoints();
@@ -43,6 +45,7 @@ class CleanupCheckpoints {
     void start_over(int mode);
 
     Store& store_;
+    bool brief_waits_;
     CheckpointPacer pacer_{kPassivePages, /*max_growth=*/1};
     CheckpointPacer restarts_{kRestartPages, /*max_growth=*/1};
     int pages_in_wal_ = 0;

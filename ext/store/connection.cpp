@@ -12,17 +12,16 @@
 namespace gvx {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
+constexpr int kBusyTimeoutMs = static_cast<int>(BusyWait::kTimeout.count());
 
-// Busy handler for connections gvx owns: look again after short sleeps that grow to 1 ms
-// (busy_sleep_after), and give up (SQLITE_BUSY, a 503) once the wait has lasted
-// kBusyTimeoutMs. since: the Store's busy_since_, the start of the current wait. Each wait is
-// counted for gvx-fcgi's /metrics.
-int wait_briefly(void* since, int attempts) {
-    auto& started = *static_cast<std::chrono::steady_clock::time_point*>(since);
+// gvx's busy handler: look again after short sleeps that grow to 1 ms (busy_sleep_after), and
+// give up (SQLITE_BUSY, a 503) once the wait has lasted the connection's BusyWait::timeout.
+// Each wait is counted for gvx-fcgi's /metrics.
+int wait_briefly(void* state, int attempts) {
+    auto& wait = *static_cast<BusyWait*>(state);
     const auto now = std::chrono::steady_clock::now();
-    if (attempts == 0) started = now;
-    if (now - started >= std::chrono::milliseconds(kBusyTimeoutMs)) {
+    if (attempts == 0) wait.since = now;
+    if (now - wait.since >= wait.timeout) {
         note_busy_timeout();
         return 0;
     }
@@ -65,7 +64,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     // Our own connection (gvx-fcgi, the side connection): wait for locks in short steps.
     // SQLite's default handler backs off to 100 ms sleeps, so a waiter can sleep long after
     // the lock is free while others take it.
-    sqlite3_busy_handler(raw, wait_briefly, &store->busy_since_);
+    sqlite3_busy_handler(raw, wait_briefly, &store->busy_);
     checkpoint_as_wal_grows(raw, &store->checkpoints_);
     GVX_TRY(store->prepare());
     return store;
@@ -95,9 +94,31 @@ void Store::restore_checkpoints(int pages) {
     else sqlite3_wal_autocheckpoint(db_, pages);
 }
 
-void Store::restore_busy_wait(int timeout_ms) {
-    if (owned_) sqlite3_busy_handler(db_, wait_briefly, &busy_since_);
-    else sqlite3_busy_timeout(db_, timeout_ms);
+bool Store::begin_brief_busy_waits() {
+    if (owned_) return true;
+    if (host_busy_timeout_ms_ < 0) {
+        sqlite3_stmt* raw = nullptr;
+        int timeout_ms = 0;
+        if (sqlite3_prepare_v2(db_, sql::kBusyTimeout, -1, &raw, nullptr) == SQLITE_OK &&
+            sqlite3_step(raw) == SQLITE_ROW)
+            timeout_ms = sqlite3_column_int(raw, 0);
+        sqlite3_finalize(raw);
+        if (timeout_ms <= 0) return false;  // the host's own handler (or none): not ours to swap
+        host_busy_timeout_ms_ = timeout_ms;
+    }
+    busy_.timeout = std::chrono::milliseconds(host_busy_timeout_ms_);
+    sqlite3_busy_handler(db_, wait_briefly, &busy_);
+    return true;
+}
+
+void Store::end_brief_busy_waits() {
+    if (owned_ || host_busy_timeout_ms_ < 0) return;
+    sqlite3_busy_timeout(db_, host_busy_timeout_ms_);
+    host_busy_timeout_ms_ = -1;
+}
+
+std::chrono::milliseconds Store::swap_busy_timeout(std::chrono::milliseconds timeout) {
+    return std::exchange(busy_.timeout, timeout);
 }
 
 Status Store::exec(const char* sql) {
