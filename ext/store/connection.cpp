@@ -56,16 +56,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
         return Error{Errc::db, "cannot open database: " + std::string(sqlite3_errstr(rc)), rc};
     }
     sqlite3_extended_result_codes(raw, 1);
+    std::unique_ptr<Store> store(new Store(std::move(db)));
+    // Our own connection (gvx-fcgi, the side connection): wait for locks in short steps, from
+    // the first statement on (another process may be switching the file to WAL). SQLite's
+    // default handler backs off to 100 ms sleeps, so a waiter can sleep long after the lock is
+    // free while others take it.
+    sqlite3_busy_handler(raw, wait_briefly, &store->busy_);
+    checkpoint_as_wal_grows(raw, &store->checkpoints_);
     // In WAL mode NORMAL loses no integrity, only the last commits on power loss, and saves
     // an fsync per verification.
     if (sqlite3_exec(raw, sql::kSynchronousNormal, nullptr, nullptr, nullptr) != SQLITE_OK)
         return db_error(raw, sqlite3_errcode(raw));
-    std::unique_ptr<Store> store(new Store(std::move(db)));
-    // Our own connection (gvx-fcgi, the side connection): wait for locks in short steps.
-    // SQLite's default handler backs off to 100 ms sleeps, so a waiter can sleep long after
-    // the lock is free while others take it.
-    sqlite3_busy_handler(raw, wait_briefly, &store->busy_);
-    checkpoint_as_wal_grows(raw, &store->checkpoints_);
     GVX_TRY(store->prepare());
     return store;
 }
