@@ -52,6 +52,7 @@ class Store final : public TokenStore {
     // One write transaction for all of them (group commit); should one fail, or the commit,
     // it is rolled back and each runs in its own.
     std::vector<Result<Verification>> verify_batch(const std::vector<VerifyCall>& calls) override;
+    bool commits_batches_together() const override { return true; }
     Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) override;
     using TokenStore::list;
     Status each_token(std::string_view user_id,

@@ -82,6 +82,9 @@ class TokenStore {
         for (const VerifyCall& c : calls) out.push_back(verify(c.token, *c.client, c.now));
         return out;
     }
+    // True when verify_batch commits its verifications together (worth waiting for: group
+    // commit); false when it only runs them one after another.
+    virtual bool commits_batches_together() const { return false; }
     // Deletes the token (only the user's, when user_id is given). True if one was deleted.
     virtual Result<bool> revoke(std::string_view id, std::optional<std::string_view> user_id) = 0;
     // every token of the user, oldest first (each_token, collected).

@@ -19,6 +19,18 @@ GroupCommitStore::GroupCommitStore(TokenStore& store, std::size_t max_batch)
 
 Result<Verification> GroupCommitStore::verify(std::string_view token, const ClientInfo& client,
                                               std::int64_t now) {
+    if (!store_.commits_batches_together()) {
+        // Nothing to share (PostgreSQL shares WAL flushes between connections itself): each
+        // verification runs on its own and is answered as soon as it is done.
+        Result<Verification> v = [&] {
+            std::lock_guard store_lock(store_mutex_);
+            return store_.verify(token, client, now);
+        }();
+        std::lock_guard lock(queue_mutex_);
+        counts_.batches += 1;
+        counts_.verifications += 1;
+        return v;
+    }
     Waiting w{.call = VerifyCall{.token = token, .client = &client, .now = now}};
     std::unique_lock lock(queue_mutex_);
     queue_.push_back(&w);

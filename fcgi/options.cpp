@@ -49,9 +49,9 @@ Serves gvx's JSON token API and answers FastCGI authorizer requests for Git over
                               (secure: better-auth with secure cookies, as Gitflare runs it),
                               better-auth.session_token (plain), or either (default)
   --backlog N                 listen backlog (default: 128)
-  --threads N                 requests handled at once, each on a thread of its own (default:
-                              8, at most 256); verifications in flight together are committed
-                              in one transaction
+  --threads N                 requests handled at once, each on a thread of its own (1 to
+                              256; default: 8 on SQLite, where verifications in flight
+                              together are committed in one transaction; 1 on PostgreSQL)
   --purge [--dry-run] [--pace N]
                               remove expired tokens and activity past retention, print what
                               was removed, and exit (gvx-cleanup uses this for PostgreSQL);

@@ -33,7 +33,7 @@ struct Options {
     Wire wire = Wire::gvx;
     SessionCookie session_cookie = SessionCookie::both;
     int backlog = 128;
-    int threads = 8;  // request threads (--threads)
+    int threads = 0;  // request threads (--threads); 0: 8 on SQLite, 1 on PostgreSQL
     unsigned socket_mode = 0660;            // --socket-mode: a Unix socket gvx-fcgi creates
     std::string socket_group;               // --socket-group: its group (name or number)
     std::vector<std::string> trusted_peers; // --trusted-peer: IPv4 addresses allowed on TCP
